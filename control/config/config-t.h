@@ -59,7 +59,7 @@ struct sl_config {
 		uint16_t burst;          /* dataplane.burst: 1..256, default 32 */
 		uint32_t tx_drain_us;    /* dataplane.tx_drain_us: 1..10000, default 100 */
 		uint32_t idle_spin_us;   /* dataplane.idle_spin_us: 0..100000, default 200 */
-		uint32_t idle_sleep_us;  /* dataplane.idle_sleep_us: 1..1000, default 50 */
+		uint32_t idle_sleep_us;  /* dataplane.idle_sleep_us: 1..1000, default 100 */
 	} dataplane;
 
 	struct sl_neigh_params neigh; /* neighbour.reachable_ms (1000..86400000, default 300000),

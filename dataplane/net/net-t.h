@@ -100,6 +100,7 @@ struct sl_neigh {
 	uint64_t updated_us;  /* last time the MAC was confirmed */
 	uint64_t next_try_us; /* next request while INCOMPLETE or STALE */
 	void *pending[SL_NEIGH_PENDING_MAX];
+	uint8_t *pending_frame[SL_NEIGH_PENDING_MAX]; /* Ethernet header written on resolution */
 	uint16_t pending_len[SL_NEIGH_PENDING_MAX];
 };
 

@@ -1,0 +1,420 @@
+/*
+ * Control socket commands of sluiced. Handlers run on the control thread; they read the
+ * workers' counters (relaxed loads of per-lcore copies, summed here) and talk to workers only
+ * through messages.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "sl_log.h"
+#include "sluiced.h"
+
+static json_t *
+ip4_json(struct sl_ip4 a)
+{
+	char s[INET_ADDRSTRLEN];
+
+	snprintf(s, sizeof(s), "%u.%u.%u.%u", a.v >> 24, (a.v >> 16) & 0xff, (a.v >> 8) & 0xff,
+		 a.v & 0xff);
+	return json_string(s);
+}
+
+static int
+parse_ip4(const char *s, struct sl_ip4 *out)
+{
+	struct in_addr in;
+
+	/* inet_pton with AF_INET takes only the four-part dotted decimal form. */
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -EINVAL;
+	out->v = ntohl(in.s_addr);
+	return 0;
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+uint64_t
+app_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+cmd_help(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	json_t *cmds = json_array();
+	const struct sl_ctl_cmd *t;
+	unsigned int n;
+
+	(void)argc;
+	(void)argv;
+	t = sl_ctl_cmds(app->ctl, &n);
+	for (unsigned int i = 0; i < n; i++)
+		json_array_append_new(cmds, json_pack("{s:s,s:s}", "usage", t[i].usage, "help",
+						      t[i].help));
+	sl_ctl_reply_ok(req, json_pack("{s:o}", "commands", cmds));
+	return 0;
+}
+
+static json_t *
+port_json(const struct app *app, unsigned int p)
+{
+	const struct sl_port *port = &app->ports[p];
+	const struct sl_cfg_port *cp = &app->cfg.ports[p];
+	struct rte_eth_link link;
+	char mac[18], addr[24];
+	json_t *j;
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", port->mac.b[0], port->mac.b[1],
+		 port->mac.b[2], port->mac.b[3], port->mac.b[4], port->mac.b[5]);
+	snprintf(addr, sizeof(addr), "%u.%u.%u.%u/%u", cp->addr.v >> 24, (cp->addr.v >> 16) & 0xff,
+		 (cp->addr.v >> 8) & 0xff, cp->addr.v & 0xff, cp->prefix_len);
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(port->port_id, &link);
+	j = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:i,s:b,s:b}", "name", port->name, "port_id",
+		      port->port_id, "driver", port->driver, "vdev", cp->vdev, "mac", mac,
+		      "address", addr, "mtu", port->mtu, "queues", port->n_queues, "scatter",
+		      port->scatter, "link_up", link.link_status == RTE_ETH_LINK_UP);
+	json_object_set_new(j, "gateway", cp->has_gateway ? ip4_json(cp->gateway) : json_null());
+	return j;
+}
+
+static int
+cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	json_t *lcores = json_array(), *ports = json_array();
+	struct timespec now;
+	unsigned int lcore;
+
+	(void)argv;
+	if (argc != 0) {
+		sl_ctl_reply_err(req, "show info: takes no arguments");
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	json_array_append_new(lcores, json_pack("{s:i,s:s}", "lcore", rte_get_main_lcore(),
+						"role", "control"));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
+		lcore = app->dp->workers[w]->lcore_id;
+		json_array_append_new(lcores, json_pack("{s:i,s:s,s:i}", "lcore", lcore, "role",
+							"worker", "worker", w));
+	}
+	for (unsigned int p = 0; p < app->n_ports; p++)
+		json_array_append_new(ports, port_json(app, p));
+	sl_ctl_reply_ok(req, json_pack("{s:s,s:i,s:I,s:I,s:i,s:o,s:o,s:s}", "version", SL_VERSION,
+				       "pid", (int)getpid(), "uptime_s",
+				       (json_int_t)(now.tv_sec - app->started.tv_sec), "tsc_hz",
+				       (json_int_t)app->dp->tsc_hz, "workers", app->dp->n_workers,
+				       "lcores", lcores, "ports", ports, "control_socket",
+				       app->cfg.control.socket));
+	return 0;
+}
+
+static json_t *
+lcore_stats_json(const struct app *app, unsigned int w, struct sl_lcore_stats *tot)
+{
+	struct sl_lcore_stats st;
+	const uint64_t *v = (const uint64_t *)&st;
+	uint64_t *t = (uint64_t *)tot;
+	json_t *j;
+	uint64_t all;
+
+	sl_dp_lcore_stats(app->dp, w, &st);
+	j = json_pack("{s:i,s:i}", "worker", w, "lcore", app->dp->workers[w]->lcore_id);
+	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++) {
+		json_object_set_new(j, sl_lcore_stats_names[i], json_integer((json_int_t)v[i]));
+		t[i] += v[i];
+	}
+	all = st.busy_cycles + st.idle_cycles;
+	json_object_set_new(j, "busy_pct",
+			    json_real(all ? 100.0 * (double)st.busy_cycles / (double)all : 0.0));
+	return j;
+}
+
+static int
+cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	json_t *lcores = json_array(), *ports = json_array(), *tot_j;
+	struct sl_lcore_stats tot;
+	struct sl_ctl_stats cs;
+
+	(void)argv;
+	if (argc != 0) {
+		sl_ctl_reply_err(req, "show stats: takes no arguments");
+		return 0;
+	}
+	memset(&tot, 0, sizeof(tot));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++)
+		json_array_append_new(lcores, lcore_stats_json(app, w, &tot));
+	for (unsigned int p = 0; p < app->n_ports; p++) {
+		struct sl_net_stats ns;
+		struct rte_eth_stats es;
+		const uint64_t *v = (const uint64_t *)&ns;
+		json_t *j;
+
+		memset(&ns, 0, sizeof(ns));
+		for (unsigned int w = 0; w < app->dp->n_workers; w++)
+			sl_dp_net_stats_add(app->dp, w, p, &ns);
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(app->ports[p].port_id, &es);
+		j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "name", app->ports[p].name,
+			      "ipackets", (json_int_t)es.ipackets, "opackets",
+			      (json_int_t)es.opackets, "ibytes", (json_int_t)es.ibytes, "obytes",
+			      (json_int_t)es.obytes, "imissed", (json_int_t)es.imissed, "ierrors",
+			      (json_int_t)es.ierrors, "oerrors", (json_int_t)es.oerrors,
+			      "rx_nombuf", (json_int_t)es.rx_nombuf);
+		for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
+			json_object_set_new(j, sl_net_stats_names[i],
+					    json_integer((json_int_t)v[i]));
+		json_array_append_new(ports, j);
+	}
+	tot_j = json_object();
+	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
+		json_object_set_new(tot_j, sl_lcore_stats_names[i],
+				    json_integer((json_int_t)((uint64_t *)&tot)[i]));
+	sl_ctl_get_stats(app->ctl, &cs);
+	sl_ctl_reply_ok(req, json_pack("{s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
+				       "workers_total", tot_j, "ports", ports, "control",
+				       "accepted", (json_int_t)cs.accepted, "commands",
+				       (json_int_t)cs.commands, "errors", (json_int_t)cs.errors,
+				       "clients", (json_int_t)cs.clients));
+	return 0;
+}
+
+static int
+cmd_shutdown(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+
+	(void)argv;
+	if (argc != 0) {
+		sl_ctl_reply_err(req, "shutdown: takes no arguments");
+		return 0;
+	}
+	SL_LOG(NOTICE, "main", "shutdown requested on the control socket");
+	app->stop = 1;
+	sl_ctl_reply_ok(req, json_pack("{s:s}", "state", "stopping"));
+	return 0;
+}
+
+/* ---- ping ---- */
+
+static struct app_ping *
+ping_by_seq(struct app *app, uint16_t seq)
+{
+	for (unsigned int i = 0; i < SLUICED_MAX_PINGS; i++) {
+		struct app_ping *p = &app->pings[i];
+
+		if (p->req != NULL && (uint16_t)(seq - p->seq0) < p->sent)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+ping_finish(struct app *app, struct app_ping *p)
+{
+	json_t *data;
+	char dst[INET_ADDRSTRLEN];
+
+	(void)app;
+	snprintf(dst, sizeof(dst), "%u.%u.%u.%u", p->dst.v >> 24, (p->dst.v >> 16) & 0xff,
+		 (p->dst.v >> 8) & 0xff, p->dst.v & 0xff);
+	if (p->received == 0) {
+		if (p->last_error != 0)
+			sl_ctl_reply_err(p->req, "ping %s from worker %u: %s", dst, p->worker,
+					 strerror(-p->last_error));
+		else
+			sl_ctl_reply_err(p->req, "ping %s from worker %u: no reply (%u sent)", dst,
+					 p->worker, p->sent);
+		json_decref(p->replies);
+	} else {
+		data = json_pack("{s:s,s:i,s:i,s:i,s:f,s:o}", "address", dst, "worker", p->worker,
+				 "sent", p->sent, "received", p->received, "loss_pct",
+				 100.0 * (p->count - p->received) / p->count, "replies",
+				 p->replies);
+		sl_ctl_reply_ok(p->req, data);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+void
+app_ping_result(struct app *app, const struct sl_msg *msg)
+{
+	struct app_ping *p = ping_by_seq(app, msg->ping_result.seq);
+
+	if (p == NULL || msg->ping_result.from.v != p->dst.v)
+		return; /* late reply of a finished ping */
+	if (msg->ping_result.status != 0) {
+		p->last_error = msg->ping_result.status;
+		p->failed++;
+	} else {
+		json_array_append_new(
+			p->replies,
+			json_pack("{s:i,s:f,s:i,s:i}", "seq", (uint16_t)(msg->ping_result.seq - p->seq0),
+				  "rtt_us",
+				  (double)msg->ping_result.rtt_cycles * 1e6 /
+					  (double)app->dp->tsc_hz,
+				  "sent_by", msg->ping_result.sender, "received_by",
+				  msg->ping_result.receiver));
+		p->received++;
+	}
+	if (p->received + p->failed == p->count)
+		ping_finish(app, p);
+}
+
+int
+app_pings_tick(struct app *app)
+{
+	uint64_t now = app_now_ms();
+	int64_t wait = -1;
+
+	for (unsigned int i = 0; i < SLUICED_MAX_PINGS; i++) {
+		struct app_ping *p = &app->pings[i];
+		int64_t d;
+
+		if (p->req == NULL)
+			continue;
+		while (p->sent < p->count && now >= p->next_send_ms) {
+			int ret = sl_dp_ping(app->dp, p->worker, p->dst, (uint16_t)(p->seq0 + p->sent));
+
+			p->sent++;
+			if (ret != 0) {
+				p->last_error = ret;
+				p->failed++;
+			}
+			p->next_send_ms = now + p->interval_ms;
+			p->deadline_ms = now + p->timeout_ms;
+		}
+		if (now >= p->deadline_ms || p->received + p->failed == p->count) {
+			ping_finish(app, p);
+			continue;
+		}
+		d = (int64_t)((p->sent < p->count ? p->next_send_ms : p->deadline_ms) - now);
+		if (wait < 0 || d < wait)
+			wait = d;
+	}
+	return (int)wait;
+}
+
+void
+app_pings_abort(struct app *app)
+{
+	for (unsigned int i = 0; i < SLUICED_MAX_PINGS; i++) {
+		struct app_ping *p = &app->pings[i];
+
+		if (p->req == NULL)
+			continue;
+		sl_ctl_reply_err(p->req, "sluiced is stopping");
+		json_decref(p->replies);
+		memset(p, 0, sizeof(*p));
+	}
+}
+
+static int
+cmd_ping(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	struct app_ping *p = NULL;
+	struct sl_ip4 dst;
+	unsigned long worker = 0, count = 1, interval = 100, timeout = 1000;
+
+	if (argc < 1 || parse_ip4(argv[0], &dst) != 0) {
+		sl_ctl_reply_err(req, "ping: usage: ping ADDR [--worker N] [--count C] "
+				      "[--interval MS] [--timeout MS]%s%s%s",
+				 argc >= 1 ? " (not an IPv4 address: \"" : "",
+				 argc >= 1 ? argv[0] : "", argc >= 1 ? "\")" : "");
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		unsigned long *dstv = NULL, max = 0;
+
+		if (strcmp(argv[i], "--worker") == 0) {
+			dstv = &worker;
+			max = app->dp->n_workers - 1;
+		} else if (strcmp(argv[i], "--count") == 0) {
+			dstv = &count;
+			max = 1000;
+		} else if (strcmp(argv[i], "--interval") == 0) {
+			dstv = &interval;
+			max = 10000;
+		} else if (strcmp(argv[i], "--timeout") == 0) {
+			dstv = &timeout;
+			max = 60000;
+		}
+		if (dstv == NULL) {
+			sl_ctl_reply_err(req, "ping: unknown option \"%s\"", argv[i]);
+			return 0;
+		}
+		if (i + 1 >= argc || parse_uint(argv[i + 1], max, dstv) != 0) {
+			sl_ctl_reply_err(req, "ping: %s needs an integer from %d to %lu", argv[i],
+					 dstv == &worker ? 0 : 1, max);
+			return 0;
+		}
+		i++;
+	}
+	if (count == 0 || timeout == 0) {
+		sl_ctl_reply_err(req, "ping: --count and --timeout must be at least 1");
+		return 0;
+	}
+	for (unsigned int i = 0; i < SLUICED_MAX_PINGS && p == NULL; i++)
+		if (app->pings[i].req == NULL)
+			p = &app->pings[i];
+	if (p == NULL) {
+		sl_ctl_reply_err(req, "ping: too many pings in flight (%d)", SLUICED_MAX_PINGS);
+		return 0;
+	}
+	p->req = req;
+	p->dst = dst;
+	p->worker = (unsigned int)worker;
+	p->count = (unsigned int)count;
+	p->interval_ms = interval;
+	p->timeout_ms = timeout;
+	p->seq0 = app->next_seq;
+	app->next_seq = (uint16_t)(app->next_seq + count);
+	p->next_send_ms = app_now_ms();
+	p->deadline_ms = p->next_send_ms + timeout;
+	p->replies = json_array();
+	/* The control loop sends when it next computes its timeout (right after we return). */
+	return SL_CTL_PENDING;
+}
+
+const struct sl_ctl_cmd app_cmds[] = {
+	{"help", "help", "list the commands", cmd_help},
+	{"show info", "show info", "version, uptime, lcores, ports, addresses", cmd_show_info},
+	{"show stats", "show stats",
+	 "per-port and per-lcore counters, busy and idle cycles, summed over workers",
+	 cmd_show_stats},
+	{"ping", "ping ADDR [--worker N] [--count C] [--interval MS] [--timeout MS]",
+	 "send ICMP echo requests from sluiced itself, from worker N", cmd_ping},
+	{"shutdown", "shutdown", "stop sluiced cleanly", cmd_shutdown},
+};
+const unsigned int app_n_cmds = SL_ARRAY_SIZE(app_cmds);

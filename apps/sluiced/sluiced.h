@@ -1,0 +1,52 @@
+/*
+ * sluiced's application state: what the control thread owns. Only apps/sluiced sees it;
+ * the data plane gets the parts it needs through struct sl_dp.
+ */
+#ifndef SLUICED_H
+#define SLUICED_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "worker.h"
+
+#define SLUICED_MAX_PINGS 64
+
+/* An operator's `ping` in flight. */
+struct app_ping {
+	struct sl_ctl_req *req; /* NULL: slot free */
+	struct sl_ip4 dst;
+	unsigned int worker;
+	unsigned int count, sent, received, failed;
+	uint16_t seq0;
+	uint64_t interval_ms, timeout_ms;
+	uint64_t next_send_ms, deadline_ms;
+	int last_error;
+	json_t *replies;
+};
+
+struct app {
+	struct sl_config cfg;
+	struct sl_port ports[SL_MAX_PORTS];
+	struct sl_dp_port_l3 l3[SL_MAX_PORTS];
+	unsigned int n_ports;
+	struct sl_dp *dp;
+	struct sl_ctl *ctl;
+	struct timespec started;
+	int stop;
+	uint16_t next_seq;
+	struct app_ping pings[SLUICED_MAX_PINGS];
+};
+
+extern const struct sl_ctl_cmd app_cmds[];
+extern const unsigned int app_n_cmds;
+
+uint64_t app_now_ms(void);
+/* Control-loop work for pings: sends due, deadlines; @return ms until the next event or -1. */
+int app_pings_tick(struct app *app);
+void app_ping_result(struct app *app, const struct sl_msg *msg);
+void app_pings_abort(struct app *app);
+
+#endif /* SLUICED_H */

@@ -1,0 +1,605 @@
+/*
+ * The worker loop and its plumbing. See worker.h for the shape; design.md section 2 for why.
+ *
+ * Shared nothing: a worker touches only its own struct sl_worker, its own queues and its own
+ * inbox. Other lcores reach it through messages (struct sl_msg from a mempool) on that inbox.
+ * The only syscalls a worker makes are the back-off sleep when idle and the eventfd write
+ * that wakes the control thread after a ping result, which is not on the packet path.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include "sl_log.h"
+
+#define DP_LOG(l, ...) SL_LOG(l, "worker", __VA_ARGS__)
+
+#define INBOX_SIZE 1024
+#define CTL_INBOX_SIZE 1024
+#define MSG_POOL_SIZE 4095
+#define TIMER_US 100000 /* neighbour timers every 100 ms */
+#define PING_IDENT_TAG 0x5300
+#define PING_MAGIC 0x534c5049u /* "SLPI" */
+#define PING_PAYLOAD_LEN 16
+
+const char *const sl_lcore_stats_names[] = {
+#define SL_LCORE_STATS_NAME(n) #n,
+	SL_LCORE_STATS(SL_LCORE_STATS_NAME)
+#undef SL_LCORE_STATS_NAME
+};
+
+static inline uint64_t
+tsc_to_us(const struct sl_dp *dp, uint64_t tsc)
+{
+	return tsc / (dp->tsc_hz / 1000000);
+}
+
+/* ---- TX buffer: flushed when full and on the drain deadline ---- */
+
+static void
+txb_flush(struct sl_worker_port *wp)
+{
+	struct sl_worker *w = wp->w;
+	uint64_t t0;
+	uint16_t sent;
+
+	if (wp->txn == 0)
+		return;
+	t0 = rte_rdtsc();
+	sent = rte_eth_tx_burst(wp->port->port_id, wp->queue, wp->txb, wp->txn);
+	w->stats.pmd_cycles += rte_rdtsc() - t0;
+	w->stats.tx_packets += sent;
+	if (SL_UNLIKELY(sent < wp->txn)) {
+		w->stats.tx_dropped += (uint64_t)(wp->txn - sent);
+		rte_pktmbuf_free_bulk(&wp->txb[sent], wp->txn - sent);
+	}
+	wp->txn = 0;
+}
+
+static inline void
+txb_add(struct sl_worker_port *wp, struct rte_mbuf *m)
+{
+	wp->txb[wp->txn++] = m;
+	if (SL_UNLIKELY(wp->txn == SL_TXB_SIZE))
+		txb_flush(wp);
+}
+
+/* ---- callbacks of the L2/L3 layer ---- */
+
+static void *
+op_alloc(void *user, uint8_t **frame, uint16_t room)
+{
+	struct sl_worker_port *wp = user;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(wp->port->pool);
+
+	if (m == NULL || rte_pktmbuf_tailroom(m) < room) {
+		rte_pktmbuf_free(m);
+		wp->w->stats.no_mbuf++;
+		return NULL;
+	}
+	*frame = rte_pktmbuf_mtod(m, uint8_t *);
+	return m;
+}
+
+static void
+op_tx(void *user, void *pkt, uint16_t len)
+{
+	struct rte_mbuf *m = pkt;
+
+	/* Frames we send are built in one segment; a received frame answered in place may have
+	 * carried padding: cut it to `len`. */
+	m->data_len = len;
+	m->pkt_len = len;
+	txb_add(user, m);
+}
+
+static void
+op_free(void *user, void *pkt)
+{
+	(void)user;
+	rte_pktmbuf_free(pkt);
+}
+
+static struct sl_msg *
+msg_get(struct sl_worker *w)
+{
+	void *obj;
+
+	if (rte_mempool_get(w->dp->msg_pool, &obj) != 0) {
+		w->stats.msg_dropped++;
+		return NULL;
+	}
+	return obj;
+}
+
+static void
+op_neigh_learned(void *user, struct sl_ip4 ip, const struct sl_mac *mac)
+{
+	struct sl_worker_port *wp = user;
+	struct sl_worker *w = wp->w;
+	struct sl_dp *dp = w->dp;
+
+	/* With several queues, ARP replies land on one of them only (lab-notes.md): tell the
+	 * other workers what we learned so a next hop resolved anywhere serves everyone. */
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct sl_msg *msg;
+
+		if (i == w->idx)
+			continue;
+		msg = msg_get(w);
+		if (msg == NULL)
+			continue;
+		msg->op = SL_MSG_NEIGH;
+		msg->from = (uint16_t)w->idx;
+		msg->port_idx = (uint16_t)(wp - w->ports);
+		msg->neigh.ip = ip;
+		msg->neigh.mac = *mac;
+		if (rte_ring_mp_enqueue(dp->workers[i]->inbox, msg) != 0) {
+			rte_mempool_put(dp->msg_pool, msg);
+			w->stats.msg_dropped++;
+		}
+	}
+}
+
+static void
+post_ctl(struct sl_worker *w, struct sl_msg *msg)
+{
+	uint64_t one = 1;
+
+	if (rte_ring_mp_enqueue(w->dp->ctl_inbox, msg) != 0) {
+		rte_mempool_put(w->dp->msg_pool, msg);
+		w->stats.msg_dropped++;
+		return;
+	}
+	/* Not the packet path: a ping result is rare and the control thread sleeps in epoll. */
+	if (write(w->dp->ctl_efd, &one, sizeof(one)) < 0)
+		w->stats.msg_dropped++;
+}
+
+static void
+op_echo_reply(void *user, struct sl_ip4 from, uint16_t ident, uint16_t seq, const uint8_t *payload,
+	      uint16_t payload_len)
+{
+	struct sl_worker_port *wp = user;
+	struct sl_worker *w = wp->w;
+	struct sl_msg *msg;
+	uint64_t sent_tsc;
+
+	if ((ident & 0xff00) != PING_IDENT_TAG || payload_len < PING_PAYLOAD_LEN ||
+	    sl_rd_be32(payload) != PING_MAGIC)
+		return; /* someone else's ping */
+	memcpy(&sent_tsc, payload + 4, sizeof(sent_tsc));
+	msg = msg_get(w);
+	if (msg == NULL)
+		return;
+	msg->op = SL_MSG_PING_RESULT;
+	msg->from = (uint16_t)w->idx;
+	msg->port_idx = (uint16_t)(wp - w->ports);
+	msg->ping_result.from = from;
+	msg->ping_result.seq = seq;
+	msg->ping_result.sender = ident & 0xff;
+	msg->ping_result.receiver = (uint16_t)w->idx;
+	msg->ping_result.status = 0;
+	msg->ping_result.rtt_cycles = rte_rdtsc() - sent_tsc;
+	post_ctl(w, msg);
+}
+
+static const struct sl_net_ops net_ops = {
+	.alloc = op_alloc,
+	.tx = op_tx,
+	.free = op_free,
+	.neigh_learned = op_neigh_learned,
+	.echo_reply = op_echo_reply,
+};
+
+/* ---- messages ---- */
+
+static void
+ping_fail(struct sl_worker *w, const struct sl_msg *req, int status)
+{
+	struct sl_msg *msg = msg_get(w);
+
+	if (msg == NULL)
+		return;
+	msg->op = SL_MSG_PING_RESULT;
+	msg->from = (uint16_t)w->idx;
+	msg->port_idx = req->port_idx;
+	msg->ping_result.from = req->ping.dst;
+	msg->ping_result.seq = req->ping.seq;
+	msg->ping_result.sender = (uint16_t)w->idx;
+	msg->ping_result.receiver = (uint16_t)w->idx;
+	msg->ping_result.status = status;
+	msg->ping_result.rtt_cycles = 0;
+	post_ctl(w, msg);
+}
+
+static void
+ping_send(struct sl_worker *w, const struct sl_msg *req, uint64_t now_us)
+{
+	uint8_t payload[PING_PAYLOAD_LEN] = {0};
+	struct sl_worker_port *wp = NULL;
+	struct sl_ip4 nh;
+	struct rte_mbuf *m;
+	uint8_t *frame;
+	uint64_t tsc;
+	uint16_t len;
+
+	/* The first port with an on-link route, else the first with any route. */
+	for (unsigned int p = 0; p < w->n_ports && wp == NULL; p++)
+		if (sl_net_route(&w->ports[p].nif, req->ping.dst, &nh) == 0 &&
+		    nh.v == req->ping.dst.v)
+			wp = &w->ports[p];
+	for (unsigned int p = 0; p < w->n_ports && wp == NULL; p++)
+		if (sl_net_route(&w->ports[p].nif, req->ping.dst, &nh) == 0)
+			wp = &w->ports[p];
+	if (wp == NULL) {
+		ping_fail(w, req, -ENETUNREACH);
+		return;
+	}
+	m = op_alloc(wp, &frame, SL_ETH_HLEN + SL_IP4_HLEN + 8 + PING_PAYLOAD_LEN);
+	if (m == NULL) {
+		ping_fail(w, req, -ENOBUFS);
+		return;
+	}
+	tsc = rte_rdtsc();
+	sl_wr_be32(payload, PING_MAGIC);
+	memcpy(payload + 4, &tsc, sizeof(tsc));
+	len = sl_net_build_echo(&wp->nif, frame, req->ping.dst, PING_IDENT_TAG | (w->idx & 0xff),
+				req->ping.seq, payload, sizeof(payload));
+	switch (sl_net_output(&wp->nif, m, frame, len, req->ping.dst, now_us)) {
+	case SL_NET_TX:
+		op_tx(wp, m, len);
+		wp->nif.stats.tx_icmp_echo++;
+		break;
+	case SL_NET_QUEUED:
+		wp->nif.stats.tx_icmp_echo++;
+		break;
+	default:
+		rte_pktmbuf_free(m);
+		ping_fail(w, req, -EHOSTUNREACH);
+		break;
+	}
+}
+
+static unsigned int
+inbox_poll(struct sl_worker *w, uint64_t now_us)
+{
+	void *msgs[16];
+	unsigned int n = rte_ring_sc_dequeue_burst(w->inbox, msgs, SL_ARRAY_SIZE(msgs), NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct sl_msg *msg = msgs[i];
+
+		switch (msg->op) {
+		case SL_MSG_NEIGH:
+			if (msg->port_idx < w->n_ports)
+				sl_net_neigh_update(&w->ports[msg->port_idx].nif, msg->neigh.ip,
+						    &msg->neigh.mac, now_us);
+			break;
+		case SL_MSG_PING:
+			ping_send(w, msg, now_us);
+			break;
+		default:
+			break;
+		}
+	}
+	if (n > 0) {
+		rte_mempool_put_bulk(w->dp->msg_pool, msgs, n);
+		w->stats.msgs += n;
+	}
+	return n;
+}
+
+/* ---- the loop ---- */
+
+static unsigned int
+port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t now_us)
+{
+	struct rte_mbuf *pkts[256];
+	struct sl_net_result res;
+	uint64_t t0 = rte_rdtsc();
+	uint16_t n = rte_eth_rx_burst(wp->port->port_id, wp->queue, pkts, burst);
+
+	if (n == 0)
+		return 0;
+	w->stats.pmd_cycles += rte_rdtsc() - t0;
+	w->stats.rx_packets += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		switch (sl_net_input(&wp->nif, rte_pktmbuf_mtod(m, uint8_t *), m->pkt_len,
+				     m->data_len, now_us, &res)) {
+		case SL_NET_TX:
+			op_tx(wp, m, res.tx_len);
+			break;
+		case SL_NET_L4:
+			/* The transport layer comes with the TCP issues. */
+			w->stats.no_l4_handler++;
+			rte_pktmbuf_free(m);
+			break;
+		default:
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	return n;
+}
+
+static void
+idle_sleep(struct sl_worker *w, uint32_t us)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+	uint64_t t0 = rte_rdtsc();
+
+	nanosleep(&ts, NULL);
+	w->stats.sleep_cycles += rte_rdtsc() - t0;
+	w->stats.sleeps++;
+}
+
+static int
+worker_main(void *arg)
+{
+	struct sl_worker *w = arg;
+	struct sl_dp *dp = w->dp;
+	const uint16_t burst = dp->params.burst;
+	uint64_t last_drain = rte_rdtsc(), last_timer = last_drain, idle_since = last_drain;
+	const uint32_t sleep_max = dp->params.idle_sleep_us;
+	const uint32_t sleep_min = sleep_max >= 8 ? sleep_max / 8 : 1;
+	uint32_t sleep_us = sleep_min;
+	int pending_tx = 0;
+
+	/* Back-off sleeps must be short: ask for 1 us of timer slack instead of 50 us. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	DP_LOG(INFO, "worker %u on lcore %u: %u ports", w->idx, w->lcore_id, w->n_ports);
+	if (w->idx == 0)
+		for (unsigned int p = 0; p < w->n_ports; p++)
+			sl_net_garp(&w->ports[p].nif);
+
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
+		uint64_t t0 = rte_rdtsc(), t1;
+		uint64_t now_us = tsc_to_us(dp, t0);
+		unsigned int work = 0;
+
+		for (unsigned int p = 0; p < w->n_ports; p++)
+			work += port_rx(w, &w->ports[p], burst, now_us);
+		work += inbox_poll(w, now_us);
+		if (t0 - last_timer >= dp->timer_tsc) {
+			for (unsigned int p = 0; p < w->n_ports; p++)
+				sl_net_timer(&w->ports[p].nif, now_us);
+			last_timer = t0;
+			w->stats.timer_runs++;
+			work++;
+		}
+		for (unsigned int p = 0; p < w->n_ports; p++)
+			pending_tx |= w->ports[p].txn != 0;
+		if (pending_tx && t0 - last_drain >= dp->drain_tsc) {
+			for (unsigned int p = 0; p < w->n_ports; p++)
+				txb_flush(&w->ports[p]);
+			last_drain = t0;
+			pending_tx = 0;
+		}
+
+		w->stats.iterations++;
+		t1 = rte_rdtsc();
+		if (work) {
+			w->stats.busy_iterations++;
+			w->stats.busy_cycles += t1 - t0;
+			idle_since = t1;
+			sleep_us = sleep_min;
+			continue;
+		}
+		/*
+		 * Idle: spin a little (a burst often follows), then sleep, doubling the sleep up
+		 * to idle_sleep_us, so a worker wakes within about that much. Every wake costs
+		 * about 25 us of CPU in a VM (timer programming), so the longest sleep sets what
+		 * an idle worker costs the machine. Never sleep with frames still buffered.
+		 */
+		if (t1 - idle_since >= dp->spin_tsc && !pending_tx) {
+			idle_sleep(w, sleep_us);
+			if (sleep_us < sleep_max)
+				sleep_us = sleep_us * 2 < sleep_max ? sleep_us * 2 : sleep_max;
+		} else {
+			rte_pause();
+		}
+		w->stats.idle_cycles += rte_rdtsc() - t0;
+	}
+	for (unsigned int p = 0; p < w->n_ports; p++)
+		txb_flush(&w->ports[p]);
+	DP_LOG(INFO, "worker %u stopped", w->idx);
+	return 0;
+}
+
+/* ---- control side ---- */
+
+struct sl_dp *
+sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int n_ports,
+	     unsigned int n_workers, const struct sl_dp_params *params)
+{
+	struct sl_dp *dp;
+	char name[RTE_RING_NAMESIZE];
+
+	if (n_ports == 0 || n_ports > SL_MAX_PORTS || n_workers == 0 ||
+	    n_workers > SL_MAX_WORKERS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dp = rte_zmalloc("sl_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dp->ctl_efd = -1;
+	dp->n_workers = n_workers;
+	dp->n_ports = n_ports;
+	dp->ports = ports;
+	dp->params = *params;
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->drain_tsc = dp->tsc_hz / 1000000 * params->tx_drain_us;
+	dp->spin_tsc = dp->tsc_hz / 1000000 * params->idle_spin_us;
+	dp->timer_tsc = dp->tsc_hz / 1000000 * TIMER_US;
+	dp->msg_pool = rte_mempool_create("sl_msg", MSG_POOL_SIZE, sizeof(struct sl_msg), 64, 0,
+					  NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
+	dp->ctl_inbox = rte_ring_create("sl_ctl_in", CTL_INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	dp->ctl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dp->msg_pool == NULL || dp->ctl_inbox == NULL || dp->ctl_efd < 0)
+		goto fail;
+
+	for (unsigned int i = 0; i < n_workers; i++) {
+		struct sl_worker *w = rte_zmalloc("sl_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+
+		if (w == NULL)
+			goto fail;
+		dp->workers[i] = w;
+		w->idx = i;
+		w->dp = dp;
+		w->n_ports = (uint16_t)n_ports;
+		snprintf(name, sizeof(name), "sl_inbox_%u", i);
+		w->inbox = rte_ring_create(name, INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (w->inbox == NULL)
+			goto fail;
+		for (unsigned int p = 0; p < n_ports; p++) {
+			struct sl_worker_port *wp = &w->ports[p];
+			struct sl_net_if_conf nc = {
+				.port_id = ports[p].port_id,
+				.mtu = ports[p].mtu,
+				.mac = ports[p].mac,
+				.addr = l3[p].addr,
+				.prefix_len = l3[p].prefix_len,
+				.routes = l3[p].routes,
+				.neigh = params->neigh,
+			};
+
+			wp->w = w;
+			wp->port = &ports[p];
+			wp->queue = (uint16_t)i;
+			if (sl_net_if_init(&wp->nif, &nc, &net_ops, wp) != 0)
+				goto fail;
+		}
+	}
+	return dp;
+fail:
+	sl_dp_free(dp);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int
+sl_dp_launch(struct sl_dp *dp)
+{
+	unsigned int lcore, i = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		int ret;
+
+		if (i == dp->n_workers)
+			break;
+		dp->workers[i]->lcore_id = lcore;
+		ret = rte_eal_remote_launch(worker_main, dp->workers[i], lcore);
+		if (ret != 0)
+			return ret;
+		i++;
+	}
+	return i == dp->n_workers ? 0 : -EINVAL;
+}
+
+void
+sl_dp_stop(struct sl_dp *dp)
+{
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
+}
+
+void
+sl_dp_free(struct sl_dp *dp)
+{
+	if (dp == NULL)
+		return;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		if (dp->workers[i] == NULL)
+			continue;
+		rte_ring_free(dp->workers[i]->inbox);
+		rte_free(dp->workers[i]);
+	}
+	rte_ring_free(dp->ctl_inbox);
+	rte_mempool_free(dp->msg_pool);
+	if (dp->ctl_efd >= 0)
+		close(dp->ctl_efd);
+	rte_free(dp);
+}
+
+int
+sl_dp_ping(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t seq)
+{
+	struct sl_msg *msg;
+	void *obj;
+
+	if (w >= dp->n_workers)
+		return -EINVAL;
+	if (rte_mempool_get(dp->msg_pool, &obj) != 0)
+		return -ENOBUFS;
+	msg = obj;
+	memset(msg, 0, sizeof(*msg));
+	msg->op = SL_MSG_PING;
+	msg->from = UINT16_MAX;
+	msg->ping.dst = dst;
+	msg->ping.seq = seq;
+	if (rte_ring_mp_enqueue(dp->workers[w]->inbox, msg) != 0) {
+		rte_mempool_put(dp->msg_pool, msg);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+unsigned int
+sl_dp_ctl_poll(struct sl_dp *dp, struct sl_msg **msgs, unsigned int n)
+{
+	uint64_t v;
+
+	/* Reset the doorbell first: a post after this read rings it again. */
+	if (read(dp->ctl_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		DP_LOG(WARNING, "eventfd read: %s", strerror(errno));
+	return rte_ring_sc_dequeue_burst(dp->ctl_inbox, (void **)msgs, n, NULL);
+}
+
+void
+sl_dp_msg_free(struct sl_dp *dp, struct sl_msg *msg)
+{
+	rte_mempool_put(dp->msg_pool, msg);
+}
+
+void
+sl_dp_lcore_stats(const struct sl_dp *dp, unsigned int w, struct sl_lcore_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&dp->workers[w]->stats;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void
+sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
+		    struct sl_net_stats *sum)
+{
+	const uint64_t *src = (const uint64_t *)&dp->workers[w]->ports[p].nif.stats;
+	uint64_t *dst = (uint64_t *)sum;
+
+	for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

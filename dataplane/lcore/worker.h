@@ -1,0 +1,113 @@
+/**
+ * @file
+ * The data plane: worker lcores, each owning one RX/TX queue pair per port, its L2/L3 state,
+ * its counters and an inbox ring; and the handful of calls the control thread makes into it
+ * (start, stop, post a message, read counters).
+ *
+ * The worker loop is the short story of design.md section 2:
+ *   rx burst -> classify (sl_net_input) -> act -> tx buffer -> drain on a TSC deadline,
+ * plus inbox messages and timers, with busy/idle cycle accounting and a polite idle back-off
+ * (spin for idle_spin_us, then sleep idle_sleep_us at a time, so a worker wakes within about
+ * 100 us and an idle appliance leaves the CPUs to others).
+ */
+#ifndef SL_WORKER_H
+#define SL_WORKER_H
+
+#include <stdint.h>
+
+#include "lcore-t.h"
+#include "net.h"
+#include "port-t.h"
+#include "sl_util.h"
+
+struct rte_ring;
+struct rte_mempool;
+
+#define SL_MAX_PORTS 8
+#define SL_MAX_WORKERS 64
+#define SL_TXB_SIZE 64
+
+/** One port as seen by one worker. */
+struct sl_worker_port {
+	struct sl_worker *w;
+	struct sl_port *port;
+	uint16_t queue;
+	uint16_t txn;
+	struct rte_mbuf *txb[SL_TXB_SIZE];
+	struct sl_net_if nif;
+};
+
+/** A worker lcore's state. Everything below `inbox` belongs to the worker alone. */
+struct sl_worker {
+	unsigned int idx;
+	unsigned int lcore_id;
+	struct sl_dp *dp;
+	struct rte_ring *inbox; /* multi-producer, this worker consumes */
+	struct sl_lcore_stats stats SL_CACHE_ALIGNED;
+	uint16_t n_ports;
+	uint16_t ping_ip_id;
+	struct sl_worker_port ports[SL_MAX_PORTS];
+} SL_CACHE_ALIGNED;
+
+/** Tunables of the loop, from configuration. */
+struct sl_dp_params {
+	uint16_t burst;
+	uint32_t tx_drain_us;
+	uint32_t idle_spin_us;
+	uint32_t idle_sleep_us;
+	struct sl_neigh_params neigh;
+};
+
+/** Per-port L3 identity, from configuration. */
+struct sl_dp_port_l3 {
+	struct sl_ip4 addr;
+	uint8_t prefix_len;
+	const struct sl_route_table *routes;
+};
+
+/** The whole data plane. Immutable after sl_dp_create() except `stop`. */
+struct sl_dp {
+	unsigned int n_workers;
+	unsigned int n_ports;
+	struct sl_port *ports;
+	struct sl_dp_params params;
+	uint64_t tsc_hz;
+	uint64_t drain_tsc, spin_tsc, timer_tsc;
+	struct rte_mempool *msg_pool;
+	struct rte_ring *ctl_inbox; /* workers -> control */
+	int ctl_efd;                /* eventfd: rung after posting to ctl_inbox */
+	int stop;                   /* atomic: set by control to end the loops */
+	struct sl_worker *workers[SL_MAX_WORKERS];
+};
+
+/**
+ * Build the data plane for started ports: workers, rings, message pool.
+ * @return the data plane, or NULL with errno set (ENOMEM, EINVAL).
+ */
+struct sl_dp *sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3,
+			   unsigned int n_ports, unsigned int n_workers,
+			   const struct sl_dp_params *params);
+
+/** Launch one worker per worker lcore, in lcore order. @return 0 or -errno. */
+int sl_dp_launch(struct sl_dp *dp);
+
+/** Ask the workers to stop and wait for them; their TX buffers are flushed. */
+void sl_dp_stop(struct sl_dp *dp);
+
+void sl_dp_free(struct sl_dp *dp);
+
+/** Ask worker `w` to send an echo request. @return 0, -EINVAL, -ENOBUFS. */
+int sl_dp_ping(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t seq);
+
+/** Take up to `n` messages posted to control; the caller returns them with sl_dp_msg_free. */
+unsigned int sl_dp_ctl_poll(struct sl_dp *dp, struct sl_msg **msgs, unsigned int n);
+void sl_dp_msg_free(struct sl_dp *dp, struct sl_msg *msg);
+
+/** Copy a worker's loop counters (relaxed reads of another lcore's counters). */
+void sl_dp_lcore_stats(const struct sl_dp *dp, unsigned int w, struct sl_lcore_stats *out);
+
+/** Add worker `w`'s L2/L3 counters for port `p` into `sum`. */
+void sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
+			 struct sl_net_stats *sum);
+
+#endif /* SL_WORKER_H */

@@ -1,0 +1,145 @@
+/*
+ * Port bring-up on the main lcore. Every port gets one RX and one TX queue per worker and a
+ * mempool sized by configuration. Multi-segment RX is enabled where the driver has it, so a
+ * frame larger than one mbuf arrives whole and the L2 layer can count it as oversize instead
+ * of the driver cutting or hiding it.
+ */
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "sl_log.h"
+
+#define PORT_LOG(l, ...) SL_LOG(l, "port", __VA_ARGS__)
+
+void
+sl_port_vdev_name(const char *vdev, char *name, unsigned int size)
+{
+	size_t n = strcspn(vdev, ",");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, vdev, n);
+	name[n] = '\0';
+}
+
+int
+sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
+{
+	struct rte_eth_conf eth_conf;
+	struct rte_eth_dev_info info;
+	struct rte_ether_addr ea;
+	char devname[64], poolname[RTE_MEMPOOL_NAMESIZE];
+	uint16_t pid, q, rxd = conf->rx_desc, txd = conf->tx_desc;
+	int ret, socket;
+
+	memset(port, 0, sizeof(*port));
+	snprintf(port->name, sizeof(port->name), "%s", conf->name);
+	sl_port_vdev_name(conf->vdev, devname, sizeof(devname));
+	ret = rte_eth_dev_get_port_by_name(devname, &pid);
+	if (ret != 0) {
+		PORT_LOG(ERR, "%s: no ethdev named %s (from vdev \"%s\")", conf->name, devname,
+			 conf->vdev);
+		return -ENODEV;
+	}
+	port->port_id = pid;
+	port->n_queues = conf->n_queues;
+	ret = rte_eth_dev_info_get(pid, &info);
+	if (ret != 0)
+		return ret;
+	snprintf(port->driver, sizeof(port->driver), "%s", info.driver_name);
+	if (conf->n_queues > info.max_rx_queues || conf->n_queues > info.max_tx_queues) {
+		PORT_LOG(ERR, "%s: %u queues asked, driver %s has %u rx / %u tx", conf->name,
+			 conf->n_queues, info.driver_name, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+
+	socket = rte_eth_dev_socket_id(pid);
+	if (socket < 0)
+		socket = 0;
+	snprintf(poolname, sizeof(poolname), "mb_%.20s", conf->name);
+	port->pool = rte_pktmbuf_pool_create(poolname, conf->n_mbufs, 256, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (port->pool == NULL) {
+		PORT_LOG(ERR, "%s: mempool of %u mbufs: %s", conf->name, conf->n_mbufs,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	memset(&eth_conf, 0, sizeof(eth_conf));
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+		eth_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		port->scatter = 1;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	ret = rte_eth_dev_configure(pid, conf->n_queues, conf->n_queues, &eth_conf);
+	if (ret != 0) {
+		PORT_LOG(ERR, "%s: configure: %s", conf->name, rte_strerror(-ret));
+		goto fail;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
+	if (ret != 0)
+		goto fail;
+	for (q = 0; q < conf->n_queues; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+
+		rxc.offloads = eth_conf.rxmode.offloads;
+		ret = rte_eth_rx_queue_setup(pid, q, rxd, (unsigned int)socket, &rxc, port->pool);
+		if (ret != 0) {
+			PORT_LOG(ERR, "%s: rx queue %u: %s", conf->name, q, rte_strerror(-ret));
+			goto fail;
+		}
+		ret = rte_eth_tx_queue_setup(pid, q, txd, (unsigned int)socket, NULL);
+		if (ret != 0) {
+			PORT_LOG(ERR, "%s: tx queue %u: %s", conf->name, q, rte_strerror(-ret));
+			goto fail;
+		}
+	}
+	/* The MTU is ours to enforce in the L2 layer; drivers that cannot change it keep theirs. */
+	port->mtu = conf->mtu;
+	ret = rte_eth_dev_set_mtu(pid, conf->mtu);
+	if (ret != 0 && ret != -ENOTSUP)
+		PORT_LOG(WARNING, "%s: set mtu %u: %s (kept)", conf->name, conf->mtu,
+			 rte_strerror(-ret));
+	if (conf->has_mac) {
+		memcpy(ea.addr_bytes, conf->mac.b, 6);
+		ret = rte_eth_dev_default_mac_addr_set(pid, &ea);
+		if (ret != 0) {
+			PORT_LOG(ERR, "%s: set mac: %s", conf->name, rte_strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = rte_eth_dev_start(pid);
+	if (ret != 0) {
+		PORT_LOG(ERR, "%s: start: %s", conf->name, rte_strerror(-ret));
+		goto fail;
+	}
+	rte_eth_macaddr_get(pid, &ea);
+	memcpy(port->mac.b, ea.addr_bytes, 6);
+	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s", port->name,
+		 pid, port->driver, RTE_ETHER_ADDR_BYTES(&ea), conf->n_queues,
+		 port->scatter ? " scatter" : "");
+	return 0;
+fail:
+	rte_eth_dev_close(pid);
+	rte_mempool_free(port->pool);
+	port->pool = NULL;
+	return ret < 0 ? ret : -EIO;
+}
+
+void
+sl_port_stop(struct sl_port *port)
+{
+	if (port->pool == NULL)
+		return;
+	rte_eth_dev_stop(port->port_id);
+	rte_eth_dev_close(port->port_id);
+	rte_mempool_free(port->pool);
+	port->pool = NULL;
+}

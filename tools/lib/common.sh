@@ -1,0 +1,54 @@
+# Shared by the tools/ scripts: paths, messages, the package list and the build.
+# shellcheck shell=bash
+
+SLUICE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SLUICE_BUILD=${SLUICE_BUILD:-$SLUICE_ROOT/build}
+
+# Debian 12 packages sluice needs to build, test and run its lab.
+SLUICE_PACKAGES=(
+	gcc meson ninja-build pkg-config git
+	libdpdk-dev dpdk libmsgpack-dev libcriterion-dev libjansson-dev
+	python3 python3-scapy python3-msgpack
+	iproute2 ethtool nftables iputils-ping arping procps psmisc
+	clang libclang-rt-14-dev valgrind
+)
+
+die() {
+	echo "${0##*/}: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "==> $*"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces and runs DPDK)"
+}
+
+# Install what is missing, without asking (CI has no standard input).
+install_deps() {
+	local missing=() p
+	for p in "${SLUICE_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return 0
+	need_root
+	say "installing: ${missing[*]}"
+	if [ ! -f /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock)" ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+		die "apt-get install failed"
+}
+
+# Configure (once) and build the release tree in $SLUICE_BUILD.
+build_sluice() {
+	if [ ! -f "$SLUICE_BUILD/build.ninja" ]; then
+		meson setup "$SLUICE_BUILD" "$SLUICE_ROOT" >/dev/null || die "meson setup failed"
+	fi
+	ninja -C "$SLUICE_BUILD" >/dev/null || { ninja -C "$SLUICE_BUILD" | tail -40; die "build failed"; }
+}
