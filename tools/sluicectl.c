@@ -74,9 +74,7 @@ is_table(json_t *v)
 
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return 0;
-	json_array_foreach(v, i, e)
-		if (!json_is_object(e))
-			return 0;
+	json_array_foreach(v, i, e) if (!json_is_object(e)) return 0;
 	return 1;
 }
 
@@ -89,10 +87,10 @@ print_object(json_t *obj, int indent)
 	int w = 0;
 	char buf[512];
 
+	json_object_foreach(obj, k, v) if ((int)strlen(k) > w && !json_is_object(v) && !is_table(v))
+		w = (int)strlen(k);
 	json_object_foreach(obj, k, v)
-		if ((int)strlen(k) > w && !json_is_object(v) && !is_table(v))
-			w = (int)strlen(k);
-	json_object_foreach(obj, k, v) {
+	{
 		if (json_is_object(v)) {
 			printf("%*s%s:\n", indent, "", k);
 			print_object(v, indent + 2);
@@ -122,17 +120,17 @@ print_table(const char *title, json_t *arr, int indent)
 	if (nkeys > 8) {
 		int kw = 0, cw = 0;
 
-		json_object_foreach(first, k, v)
-			if ((int)strlen(k) > kw)
-				kw = (int)strlen(k);
+		json_object_foreach(first, k, v) if ((int)strlen(k) > kw) kw = (int)strlen(k);
 		for (size_t i = 0; i < n; i++) {
-			json_object_foreach(json_array_get(arr, i), k, v) {
+			json_object_foreach(json_array_get(arr, i), k, v)
+			{
 				scalar_str(v, buf, sizeof(buf));
 				if ((int)strlen(buf) > cw)
 					cw = (int)strlen(buf);
 			}
 		}
-		json_object_foreach(first, k, v) {
+		json_object_foreach(first, k, v)
+		{
 			printf("%*s  %-*s", indent, "", kw, k);
 			for (size_t i = 0; i < n; i++) {
 				scalar_str(json_object_get(json_array_get(arr, i), k), buf,
@@ -147,14 +145,16 @@ print_table(const char *title, json_t *arr, int indent)
 		int widths[64] = {0};
 		size_t c = 0;
 
-		json_object_foreach(first, k, v) {
+		json_object_foreach(first, k, v)
+		{
 			if (c < 64)
 				widths[c] = (int)strlen(k);
 			c++;
 		}
 		for (size_t i = 0; i < n; i++) {
 			c = 0;
-			json_object_foreach(first, k, v) {
+			json_object_foreach(first, k, v)
+			{
 				scalar_str(json_object_get(json_array_get(arr, i), k), buf,
 					   sizeof(buf));
 				if (c < 64 && (int)strlen(buf) > widths[c])
@@ -164,7 +164,8 @@ print_table(const char *title, json_t *arr, int indent)
 		}
 		printf("%*s ", indent, "");
 		c = 0;
-		json_object_foreach(first, k, v) {
+		json_object_foreach(first, k, v)
+		{
 			printf(" %*s", c < 64 ? widths[c] : 0, k);
 			c++;
 		}
@@ -172,7 +173,8 @@ print_table(const char *title, json_t *arr, int indent)
 		for (size_t i = 0; i < n; i++) {
 			printf("%*s ", indent, "");
 			c = 0;
-			json_object_foreach(first, k, v) {
+			json_object_foreach(first, k, v)
+			{
 				scalar_str(json_object_get(json_array_get(arr, i), k), buf,
 					   sizeof(buf));
 				printf(" %*s", c < 64 ? widths[c] : 0, buf);

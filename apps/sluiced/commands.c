@@ -76,8 +76,8 @@ cmd_help(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	(void)argv;
 	t = sl_ctl_cmds(app->ctl, &n);
 	for (unsigned int i = 0; i < n; i++)
-		json_array_append_new(cmds, json_pack("{s:s,s:s}", "usage", t[i].usage, "help",
-						      t[i].help));
+		json_array_append_new(
+			cmds, json_pack("{s:s,s:s}", "usage", t[i].usage, "help", t[i].help));
 	sl_ctl_reply_ok(req, json_pack("{s:o}", "commands", cmds));
 	return 0;
 }
@@ -119,8 +119,8 @@ cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_array_append_new(lcores, json_pack("{s:i,s:s}", "lcore", rte_get_main_lcore(),
-						"role", "control"));
+	json_array_append_new(
+		lcores, json_pack("{s:i,s:s}", "lcore", rte_get_main_lcore(), "role", "control"));
 	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
 		lcore = app->dp->workers[w]->lcore_id;
 		json_array_append_new(lcores, json_pack("{s:i,s:s,s:i}", "lcore", lcore, "role",
@@ -278,13 +278,12 @@ app_ping_result(struct app *app, const struct sl_msg *msg)
 		p->failed++;
 	} else {
 		json_array_append_new(
-			p->replies,
-			json_pack("{s:i,s:f,s:i,s:i}", "seq", (uint16_t)(msg->ping_result.seq - p->seq0),
-				  "rtt_us",
-				  (double)msg->ping_result.rtt_cycles * 1e6 /
-					  (double)app->dp->tsc_hz,
-				  "sent_by", msg->ping_result.sender, "received_by",
-				  msg->ping_result.receiver));
+			p->replies, json_pack("{s:i,s:f,s:i,s:i}", "seq",
+					      (uint16_t)(msg->ping_result.seq - p->seq0), "rtt_us",
+					      (double)msg->ping_result.rtt_cycles * 1e6 /
+						      (double)app->dp->tsc_hz,
+					      "sent_by", msg->ping_result.sender, "received_by",
+					      msg->ping_result.receiver));
 		p->received++;
 	}
 	if (p->received + p->failed == p->count)
@@ -304,7 +303,8 @@ app_pings_tick(struct app *app)
 		if (p->req == NULL)
 			continue;
 		while (p->sent < p->count && now >= p->next_send_ms) {
-			int ret = sl_dp_ping(app->dp, p->worker, p->dst, (uint16_t)(p->seq0 + p->sent));
+			int ret = sl_dp_ping(app->dp, p->worker, p->dst,
+					     (uint16_t)(p->seq0 + p->sent));
 
 			p->sent++;
 			if (ret != 0) {
@@ -348,8 +348,9 @@ cmd_ping(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	unsigned long worker = 0, count = 1, interval = 100, timeout = 1000;
 
 	if (argc < 1 || parse_ip4(argv[0], &dst) != 0) {
-		sl_ctl_reply_err(req, "ping: usage: ping ADDR [--worker N] [--count C] "
-				      "[--interval MS] [--timeout MS]%s%s%s",
+		sl_ctl_reply_err(req,
+				 "ping: usage: ping ADDR [--worker N] [--count C] "
+				 "[--interval MS] [--timeout MS]%s%s%s",
 				 argc >= 1 ? " (not an IPv4 address: \"" : "",
 				 argc >= 1 ? argv[0] : "", argc >= 1 ? "\")" : "");
 		return 0;

@@ -46,8 +46,10 @@ build_eal_args(const struct sl_config *cfg, char **argv, char store[][SL_CFG_VDE
 	int argc = 0, s = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	argv[argc++] = (char *)(uintptr_t)"sluiced";
-	argv[argc++] = (char *)(uintptr_t)"--log-level=*:notice";
+	static char prog[] = "sluiced", loglevel[] = "--log-level=*:notice";
+
+	argv[argc++] = prog;
+	argv[argc++] = loglevel;
 	for (int i = 0; i < cfg->eal_argc && argc < max - 8; i++)
 		argv[argc++] = cfg->eal_argv[i];
 	snprintf(store[s], sizeof(store[s]), "--file-prefix=%s", cfg->file_prefix);

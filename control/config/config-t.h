@@ -22,13 +22,14 @@
 
 struct sl_cfg_port {
 	char name[SL_CFG_NAME_MAX]; /* ports[i].name: [A-Za-z0-9_-]{1,31}, unique */
-	char vdev[SL_CFG_VDEV_MAX]; /* ports[i].vdev: DPDK vdev string, "net_<driver><n>[,k=v...]" */
-	struct sl_ip4 addr;         /* ports[i].address: "a.b.c.d/len" */
+	char vdev[SL_CFG_VDEV_MAX]; /* ports[i].vdev: DPDK vdev string, "net_<driver><n>[,k=v...]"
+				     */
+	struct sl_ip4 addr;	    /* ports[i].address: "a.b.c.d/len" */
 	uint8_t prefix_len;
 	bool has_gateway; /* ports[i].gateway: inside the port's subnet, not the address itself */
 	struct sl_ip4 gateway;
-	uint16_t mtu;     /* ports[i].mtu: 576..9000, default 1500 */
-	bool has_mac;     /* ports[i].mac: optional "aa:bb:cc:dd:ee:ff", unicast */
+	uint16_t mtu; /* ports[i].mtu: 576..9000, default 1500 */
+	bool has_mac; /* ports[i].mac: optional "aa:bb:cc:dd:ee:ff", unicast */
 	struct sl_mac mac;
 	/* ports[i].routes: [{"dst": "a.b.c.d/len", "via": "a.b.c.d"}], plus 0.0.0.0/0 via the
 	 * gateway when one is set; every "via" is on the port's subnet. */
@@ -37,10 +38,10 @@ struct sl_cfg_port {
 
 struct sl_config {
 	/* eal */
-	int eal_argc;                          /* eal.args: array of strings, copied as given */
-	char *eal_argv[SL_CFG_MAX_EAL_ARGS];   /* owned, freed by sl_config_free() */
-	char lcores[128];                      /* eal.lcores: optional --lcores mapping */
-	char file_prefix[64];                  /* eal.file_prefix: default "sluiced" */
+	int eal_argc;			     /* eal.args: array of strings, copied as given */
+	char *eal_argv[SL_CFG_MAX_EAL_ARGS]; /* owned, freed by sl_config_free() */
+	char lcores[128];		     /* eal.lcores: optional --lcores mapping */
+	char file_prefix[64];		     /* eal.file_prefix: default "sluiced" */
 
 	unsigned int workers; /* workers: 1..SL_CFG_MAX_WORKERS, default 1 */
 
@@ -54,12 +55,12 @@ struct sl_config {
 
 	struct {
 		uint32_t mbufs_per_port; /* dataplane.mbufs_per_port: 1024..1048576, default 8191 */
-		uint16_t rx_desc;        /* dataplane.rx_desc: 64..4096, default 1024 */
-		uint16_t tx_desc;        /* dataplane.tx_desc: 64..4096, default 1024 */
-		uint16_t burst;          /* dataplane.burst: 1..256, default 32 */
-		uint32_t tx_drain_us;    /* dataplane.tx_drain_us: 1..10000, default 100 */
-		uint32_t idle_spin_us;   /* dataplane.idle_spin_us: 0..100000, default 200 */
-		uint32_t idle_sleep_us;  /* dataplane.idle_sleep_us: 1..1000, default 100 */
+		uint16_t rx_desc;	 /* dataplane.rx_desc: 64..4096, default 1024 */
+		uint16_t tx_desc;	 /* dataplane.tx_desc: 64..4096, default 1024 */
+		uint16_t burst;		 /* dataplane.burst: 1..256, default 32 */
+		uint32_t tx_drain_us;	 /* dataplane.tx_drain_us: 1..10000, default 100 */
+		uint32_t idle_spin_us;	 /* dataplane.idle_spin_us: 0..100000, default 200 */
+		uint32_t idle_sleep_us;	 /* dataplane.idle_sleep_us: 1..1000, default 100 */
 	} dataplane;
 
 	struct sl_neigh_params neigh; /* neighbour.reachable_ms (1000..86400000, default 300000),

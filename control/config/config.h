@@ -18,8 +18,7 @@
  * @param err     receives a one-line message naming the field on failure
  * @return 0, or -EINVAL (err set); on failure nothing needs freeing.
  */
-int sl_config_parse(const char *text, size_t len, struct sl_config *cfg, char *err,
-		    size_t errlen);
+int sl_config_parse(const char *text, size_t len, struct sl_config *cfg, char *err, size_t errlen);
 
 /**
  * Read and validate a configuration file.

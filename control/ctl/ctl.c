@@ -23,7 +23,7 @@
 
 struct sl_ctl_req {
 	struct ctl_client *c;
-	int active;  /* a command is being answered */
+	int active;   /* a command is being answered */
 	int resuming; /* client_resume() is on the stack: a reply must not re-enter it */
 };
 
@@ -341,7 +341,8 @@ run_line(struct ctl_client *c, char *line)
 	c->req.c = c;
 	c->req.active = 1;
 	if (!printable(line)) {
-		sl_ctl_reply_err(&c->req, "malformed command: control characters or non-ASCII bytes");
+		sl_ctl_reply_err(&c->req,
+				 "malformed command: control characters or non-ASCII bytes");
 		return;
 	}
 	argc = split_words(line, argv);

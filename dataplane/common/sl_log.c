@@ -15,8 +15,8 @@ static enum sl_log_level log_level = SL_LOG_INFO;
 static int log_syslog;
 
 static const char *const level_names[] = {
-	[SL_LOG_ERR] = "err",         [SL_LOG_WARNING] = "warning", [SL_LOG_NOTICE] = "notice",
-	[SL_LOG_INFO] = "info",       [SL_LOG_DEBUG] = "debug",
+	[SL_LOG_ERR] = "err",	[SL_LOG_WARNING] = "warning", [SL_LOG_NOTICE] = "notice",
+	[SL_LOG_INFO] = "info", [SL_LOG_DEBUG] = "debug",
 };
 
 void

@@ -1,8 +1,9 @@
 /**
  * @file
  * Logging: levels, a component tag per message, stderr always and syslog when enabled.
- * Each component defines a local wrapper, e.g. `#define NET_LOG(l, ...) SL_LOG(l, "net", __VA_ARGS__)`.
- * Not for the hot path: workers log only on rare events (start, stop, errors that are counted).
+ * Each component defines a local wrapper, e.g. `#define NET_LOG(l, ...) SL_LOG(l, "net",
+ * __VA_ARGS__)`. Not for the hot path: workers log only on rare events (start, stop, errors that
+ * are counted).
  */
 #ifndef SL_LOG_H
 #define SL_LOG_H

@@ -27,11 +27,11 @@
 	X(pmd_cycles)                                                                              \
 	X(rx_packets)                                                                              \
 	X(tx_packets)                                                                              \
-	X(tx_dropped)      /* the driver did not take them: freed */                              \
-	X(no_mbuf)         /* an allocation for a packet we build failed */                       \
-	X(no_l4_handler)   /* valid transport segments with nothing to take them yet */           \
-	X(msgs)            /* ring messages processed */                                          \
-	X(msg_dropped)     /* messages we could not post (pool or ring full) */                  \
+	X(tx_dropped)	 /* the driver did not take them: freed */                                 \
+	X(no_mbuf)	 /* an allocation for a packet we build failed */                          \
+	X(no_l4_handler) /* valid transport segments with nothing to take them yet */              \
+	X(msgs)		 /* ring messages processed */                                             \
+	X(msg_dropped)	 /* messages we could not post (pool or ring full) */                      \
 	X(timer_runs)
 
 struct sl_lcore_stats {
@@ -46,15 +46,15 @@ extern const char *const sl_lcore_stats_names[];
 /** Message operations on the rings between lcores. */
 enum sl_msg_op {
 	SL_MSG_NEIGH = 1,   /* worker -> workers: a neighbour learned from ARP */
-	SL_MSG_PING,        /* control -> worker: send one ICMP echo request */
+	SL_MSG_PING,	    /* control -> worker: send one ICMP echo request */
 	SL_MSG_PING_RESULT, /* worker -> control: an echo reply, or why none was sent */
 };
 
 /** One message; allocated from a mempool, never malloc. */
 struct sl_msg {
-	uint16_t op;       /* enum sl_msg_op */
+	uint16_t op;	   /* enum sl_msg_op */
 	uint16_t port_idx; /* index of the port in the data plane's port array */
-	uint16_t from;     /* worker index of the sender (control: UINT16_MAX) */
+	uint16_t from;	   /* worker index of the sender (control: UINT16_MAX) */
 	union {
 		struct {
 			struct sl_ip4 ip;
@@ -69,7 +69,7 @@ struct sl_msg {
 			uint16_t seq;
 			uint16_t sender;   /* worker that sent the request */
 			uint16_t receiver; /* worker whose queue got the reply */
-			int status;        /* 0: reply; -errno: not sent */
+			int status;	   /* 0: reply; -errno: not sent */
 			uint64_t rtt_cycles;
 		} ping_result;
 	};

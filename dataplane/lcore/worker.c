@@ -52,7 +52,8 @@ tsc_to_us(const struct sl_dp *dp, uint64_t tsc)
 
 /* ---- TX buffer: flushed when full and on the drain deadline ---- */
 
-static void
+/* @return the number of frames handed to the driver (a flush is work). */
+static unsigned int
 txb_flush(struct sl_worker_port *wp)
 {
 	struct sl_worker *w = wp->w;
@@ -60,7 +61,7 @@ txb_flush(struct sl_worker_port *wp)
 	uint16_t sent;
 
 	if (wp->txn == 0)
-		return;
+		return 0;
 	t0 = rte_rdtsc();
 	sent = rte_eth_tx_burst(wp->port->port_id, wp->queue, wp->txb, wp->txn);
 	w->stats.pmd_cycles += rte_rdtsc() - t0;
@@ -70,6 +71,7 @@ txb_flush(struct sl_worker_port *wp)
 		rte_pktmbuf_free_bulk(&wp->txb[sent], wp->txn - sent);
 	}
 	wp->txn = 0;
+	return sent;
 }
 
 static inline void
@@ -390,7 +392,7 @@ worker_main(void *arg)
 			pending_tx |= w->ports[p].txn != 0;
 		if (pending_tx && t0 - last_drain >= dp->drain_tsc) {
 			for (unsigned int p = 0; p < w->n_ports; p++)
-				txb_flush(&w->ports[p]);
+				work += txb_flush(&w->ports[p]);
 			last_drain = t0;
 			pending_tx = 0;
 		}
@@ -504,7 +506,7 @@ sl_dp_launch(struct sl_dp *dp)
 {
 	unsigned int lcore, i = 0;
 
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		int ret;
 
 		if (i == dp->n_workers)

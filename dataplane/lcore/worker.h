@@ -75,8 +75,8 @@ struct sl_dp {
 	uint64_t drain_tsc, spin_tsc, timer_tsc;
 	struct rte_mempool *msg_pool;
 	struct rte_ring *ctl_inbox; /* workers -> control */
-	int ctl_efd;                /* eventfd: rung after posting to ctl_inbox */
-	int stop;                   /* atomic: set by control to end the loops */
+	int ctl_efd;		    /* eventfd: rung after posting to ctl_inbox */
+	int stop;		    /* atomic: set by control to end the loops */
 	struct sl_worker *workers[SL_MAX_WORKERS];
 };
 

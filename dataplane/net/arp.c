@@ -143,8 +143,8 @@ sl_net__arp_send_request(struct sl_net_if *nif, const uint8_t *eth_dst, struct s
 	/* RFC 826: "ar$tha ... is not known": zero, as Linux and RFC 5227 2.1.1 send it. */
 	sl_net__eth_write(frame, eth_dst != NULL ? eth_dst : arp_bcast, nif->conf.mac.b,
 			  SL_ETHERTYPE_ARP);
-	arp_write(frame + SL_ETH_HLEN, SL_ARP_OP_REQUEST, nif->conf.mac.b, nif->conf.addr,
-		  arp_zero, target);
+	arp_write(frame + SL_ETH_HLEN, SL_ARP_OP_REQUEST, nif->conf.mac.b, nif->conf.addr, arp_zero,
+		  target);
 	nif->ops->tx(nif->user, pkt, SL_ARP_FRAME_LEN);
 	return 0;
 }

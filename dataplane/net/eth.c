@@ -15,8 +15,7 @@ const char *const sl_net_stats_names[] = {
 #undef SL_NET_STATS_NAME
 };
 
-_Static_assert(SL_ARRAY_SIZE(sl_net_stats_names) == SL_NET_STATS_COUNT,
-	       "one name per counter");
+_Static_assert(SL_ARRAY_SIZE(sl_net_stats_names) == SL_NET_STATS_COUNT, "one name per counter");
 
 /*
  * sl_net_if_init(<nif>, <conf>, <ops>, <user>): copy <conf> into <nif>, apply the defaults of

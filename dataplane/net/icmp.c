@@ -81,11 +81,10 @@ sl_net__icmp_input(struct sl_net_if *nif, uint8_t *frame, uint16_t ip_len, uint1
 	if (type == SL_ICMP_ECHO_REPLY && code == 0) {
 		st->rx_icmp_echo_reply++;
 		if (nif->ops->echo_reply != NULL)
-			nif->ops->echo_reply(nif->user,
-					     sl_net__rd_ip4(frame + SL_ETH_HLEN + SL_IP4_SRC),
-					     sl_rd_be16(icmp + SL_ICMP_IDENT),
-					     sl_rd_be16(icmp + SL_ICMP_SEQ), icmp + SL_ICMP_HLEN,
-					     (uint16_t)(icmp_len - SL_ICMP_HLEN));
+			nif->ops->echo_reply(
+				nif->user, sl_net__rd_ip4(frame + SL_ETH_HLEN + SL_IP4_SRC),
+				sl_rd_be16(icmp + SL_ICMP_IDENT), sl_rd_be16(icmp + SL_ICMP_SEQ),
+				icmp + SL_ICMP_HLEN, (uint16_t)(icmp_len - SL_ICMP_HLEN));
 		/* Handled: nothing to send, the caller frees the frame. */
 		return SL_NET_DROP;
 	}

@@ -90,6 +90,8 @@ sl_net__neigh_insert(struct sl_net_if *nif, struct sl_ip4 ip)
 
 	for (i = 0; i < SL_NEIGH_PROBE; i++) {
 		n = &nif->neigh[(h + i) & (SL_NEIGH_TABLE_SIZE - 1)];
+		/* n is &nif->neigh[i], never NULL; the analyzer thinks otherwise. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		if (n->state == SL_NEIGH_FREE) {
 			slot = n;
 			break;
@@ -173,8 +175,7 @@ sl_net_neigh_update(struct sl_net_if *nif, struct sl_ip4 ip, const struct sl_mac
 
 /* Send the next request for <n>, to <eth_dst> or broadcast, and schedule the one after. */
 static void
-neigh_solicit(struct sl_net_if *nif, struct sl_neigh *n, const uint8_t *eth_dst,
-	      uint64_t now_us)
+neigh_solicit(struct sl_net_if *nif, struct sl_neigh *n, const uint8_t *eth_dst, uint64_t now_us)
 {
 	/* A failed allocation still uses up a try: the table must not wait forever. */
 	if (sl_net__arp_send_request(nif, eth_dst, n->ip) == 0)

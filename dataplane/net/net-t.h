@@ -17,43 +17,43 @@
  * one drop_* counter.
  */
 #define SL_NET_STATS(X)                                                                            \
-	X(rx_frames)             /* frames given to sl_net_input() */                              \
+	X(rx_frames) /* frames given to sl_net_input() */                                          \
 	X(rx_bytes)                                                                                \
-	X(rx_arp_request)        /* ARP requests accepted (for us or not) */                      \
-	X(rx_arp_reply)          /* ARP replies and gratuitous ARPs accepted */                   \
+	X(rx_arp_request) /* ARP requests accepted (for us or not) */                              \
+	X(rx_arp_reply)	  /* ARP replies and gratuitous ARPs accepted */                           \
 	X(tx_arp_reply)                                                                            \
 	X(tx_arp_request)                                                                          \
-	X(tx_garp)               /* gratuitous ARPs sent */                                       \
-	X(neigh_learned)         /* neighbour entries created or changed by ARP we received */    \
+	X(tx_garp)	 /* gratuitous ARPs sent */                                                \
+	X(neigh_learned) /* neighbour entries created or changed by ARP we received */             \
 	X(neigh_expired)                                                                           \
 	X(rx_icmp_echo)                                                                            \
 	X(tx_icmp_echo_reply)                                                                      \
-	X(tx_icmp_echo)          /* echo requests sent by sluiced itself (ping) */                \
-	X(rx_icmp_echo_reply)    /* replies to our own echo requests */                           \
-	X(rx_l4)                 /* valid IPv4 for us handed to the transport layer */            \
-	X(tx_ip)                 /* locally originated IPv4 packets sent */                       \
-	X(drop_truncated)        /* shorter than the headers or lengths it claims */              \
-	X(drop_oversize)         /* longer than the interface MTU + Ethernet header */            \
-	X(drop_l2_not_for_us)    /* destination MAC neither ours nor broadcast */                 \
+	X(tx_icmp_echo)	      /* echo requests sent by sluiced itself (ping) */                    \
+	X(rx_icmp_echo_reply) /* replies to our own echo requests */                               \
+	X(rx_l4)	      /* valid IPv4 for us handed to the transport layer */                \
+	X(tx_ip)	      /* locally originated IPv4 packets sent */                           \
+	X(drop_truncated)     /* shorter than the headers or lengths it claims */                  \
+	X(drop_oversize)      /* longer than the interface MTU + Ethernet header */                \
+	X(drop_l2_not_for_us) /* destination MAC neither ours nor broadcast */                     \
 	X(drop_unknown_ethertype)                                                                  \
-	X(drop_ipv6)             /* IPv6 is not supported yet */                                  \
-	X(drop_bad_arp)          /* wrong hardware/protocol type or sizes, unknown op */          \
-	X(drop_arp_not_for_us)   /* ARP request for another address */                            \
+	X(drop_ipv6)	       /* IPv6 is not supported yet */                                     \
+	X(drop_bad_arp)	       /* wrong hardware/protocol type or sizes, unknown op */             \
+	X(drop_arp_not_for_us) /* ARP request for another address */                               \
 	X(drop_bad_ip_version)                                                                     \
-	X(drop_bad_ihl)          /* IHL < 5 */                                                    \
-	X(drop_ip_options)       /* IHL > 5: options are not supported */                         \
-	X(drop_bad_ip_len)       /* total length < header length */                               \
+	X(drop_bad_ihl)	   /* IHL < 5 */                                                           \
+	X(drop_ip_options) /* IHL > 5: options are not supported */                                \
+	X(drop_bad_ip_len) /* total length < header length */                                      \
 	X(drop_bad_ip_csum)                                                                        \
-	X(drop_bad_ip_src)       /* source is multicast, broadcast, loopback or zero */           \
-	X(drop_ip_fragment)      /* MF set or non-zero offset: no reassembly */                   \
-	X(drop_ttl)              /* TTL 0 on arrival */                                           \
-	X(drop_ip_not_for_us)    /* destination is not our address */                             \
-	X(drop_unknown_proto)    /* IPv4 protocol we do not handle */                             \
-	X(drop_bad_icmp)         /* ICMP shorter than 8 bytes or bad checksum */                  \
-	X(drop_icmp_other)       /* ICMP types we do not answer */                                \
-	X(drop_no_route)         /* no route for a locally originated packet */                   \
-	X(drop_arp_unresolved)   /* queued for a next hop that never answered */                  \
-	X(drop_arp_queue_full)   /* more packets than the pending queue holds */
+	X(drop_bad_ip_src)     /* source is multicast, broadcast, loopback or zero */              \
+	X(drop_ip_fragment)    /* MF set or non-zero offset: no reassembly */                      \
+	X(drop_ttl)	       /* TTL 0 on arrival */                                              \
+	X(drop_ip_not_for_us)  /* destination is not our address */                                \
+	X(drop_unknown_proto)  /* IPv4 protocol we do not handle */                                \
+	X(drop_bad_icmp)       /* ICMP shorter than 8 bytes or bad checksum */                     \
+	X(drop_icmp_other)     /* ICMP types we do not answer */                                   \
+	X(drop_no_route)       /* no route for a locally originated packet */                      \
+	X(drop_arp_unresolved) /* queued for a next hop that never answered */                     \
+	X(drop_arp_queue_full) /* more packets than the pending queue holds */
 
 struct sl_net_stats {
 #define SL_NET_STATS_FIELD(name) uint64_t name;
@@ -85,10 +85,10 @@ enum sl_neigh_state {
 	SL_NEIGH_FREE = 0,
 	SL_NEIGH_INCOMPLETE, /* request sent, packets may be queued */
 	SL_NEIGH_REACHABLE,  /* MAC known and fresh */
-	SL_NEIGH_STALE,      /* MAC known but older than the reachable time: used, and refreshed */
+	SL_NEIGH_STALE,	     /* MAC known but older than the reachable time: used, and refreshed */
 };
 
-#define SL_NEIGH_PENDING_MAX 4 /* packets queued per unresolved next hop */
+#define SL_NEIGH_PENDING_MAX 4	/* packets queued per unresolved next hop */
 #define SL_NEIGH_TABLE_SIZE 256 /* entries per interface per lcore, power of two */
 
 struct sl_neigh {

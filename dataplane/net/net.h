@@ -34,9 +34,9 @@
 /** What the caller does with a frame after sl_net_input() or sl_net_output(). */
 enum sl_net_verdict {
 	SL_NET_DROP = 0, /* counted in a drop_* counter (or fully handled); caller frees */
-	SL_NET_TX,       /* frame rewritten in place, res->tx_len bytes; caller transmits it */
-	SL_NET_L4,       /* valid IPv4 for us, not handled here: res->l4 describes it */
-	SL_NET_QUEUED,   /* sl_net_output() only: held until ARP resolves; caller lets go */
+	SL_NET_TX,	 /* frame rewritten in place, res->tx_len bytes; caller transmits it */
+	SL_NET_L4,	 /* valid IPv4 for us, not handled here: res->l4 describes it */
+	SL_NET_QUEUED,	 /* sl_net_output() only: held until ARP resolves; caller lets go */
 };
 
 /** Callbacks into the owner of the interface (the lcore loop, or a test). */
@@ -64,13 +64,13 @@ struct sl_net_if_conf {
 	struct sl_ip4 addr;
 	uint8_t prefix_len;
 	const struct sl_route_table *routes; /* may be NULL: on-link only */
-	struct sl_neigh_params neigh;        /* zero fields take the defaults */
+	struct sl_neigh_params neigh;	     /* zero fields take the defaults */
 };
 
 /** What sl_net_input() found, by verdict. */
 struct sl_net_result {
 	uint16_t tx_len; /* SL_NET_TX: frame length to send */
-	struct {         /* SL_NET_L4 */
+	struct {	 /* SL_NET_L4 */
 		struct sl_ip4 src, dst;
 		uint8_t proto;
 		uint8_t ttl;
@@ -91,7 +91,8 @@ struct sl_net_if {
 
 /**
  * Initialise an interface. Copies `conf`, applies defaults.
- * @return 0, or -EINVAL for a missing ops table or a prefix length over 32.
+ * @return 0, or -EINVAL for a missing ops table (or a missing alloc, tx or free in it) or a
+ *         prefix length over 32.
  */
 int sl_net_if_init(struct sl_net_if *nif, const struct sl_net_if_conf *conf,
 		   const struct sl_net_ops *ops, void *user);
@@ -127,11 +128,13 @@ void sl_net_ip4_finish(const struct sl_net_if *nif, uint8_t *ip, uint16_t ip_len
 
 /**
  * Build an ICMP echo request to `dst` at `frame` (room >= 14 + 20 + 8 + payload_len), with
- * the Ethernet header left for sl_net_output().
- * @return the frame length.
+ * the Ethernet header left for sl_net_output(). Counts nothing (`nif` is const): the caller
+ * counts stats.tx_icmp_echo when sl_net_output() sends or queues it.
+ * @return the frame length, or 0 when the datagram would exceed 65535 bytes.
  */
 uint16_t sl_net_build_echo(const struct sl_net_if *nif, uint8_t *frame, struct sl_ip4 dst,
-			   uint16_t ident, uint16_t seq, const uint8_t *payload, uint16_t payload_len);
+			   uint16_t ident, uint16_t seq, const uint8_t *payload,
+			   uint16_t payload_len);
 
 /** Learn ip -> mac from another lcore: update the entry and send what was queued for it. */
 void sl_net_neigh_update(struct sl_net_if *nif, struct sl_ip4 ip, const struct sl_mac *mac,

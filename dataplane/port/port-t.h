@@ -14,8 +14,8 @@
 /** What the application asks of a port. */
 struct sl_port_conf {
 	char name[SL_PORT_NAME_MAX]; /* operator's name, e.g. "lab0" */
-	const char *vdev;            /* the --vdev string the port was created from */
-	uint16_t n_queues;           /* one RX and one TX queue per worker */
+	const char *vdev;	     /* the --vdev string the port was created from */
+	uint16_t n_queues;	     /* one RX and one TX queue per worker */
 	uint16_t rx_desc, tx_desc;
 	uint32_t n_mbufs;
 	uint16_t mtu;

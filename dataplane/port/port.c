@@ -122,8 +122,8 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 	}
 	rte_eth_macaddr_get(pid, &ea);
 	memcpy(port->mac.b, ea.addr_bytes, 6);
-	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s", port->name,
-		 pid, port->driver, RTE_ETHER_ADDR_BYTES(&ea), conf->n_queues,
+	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s",
+		 port->name, pid, port->driver, RTE_ETHER_ADDR_BYTES(&ea), conf->n_queues,
 		 port->scatter ? " scatter" : "");
 	return 0;
 fail:

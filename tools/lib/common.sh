@@ -10,7 +10,7 @@ SLUICE_PACKAGES=(
 	libdpdk-dev dpdk libmsgpack-dev libcriterion-dev libjansson-dev
 	python3 python3-scapy python3-msgpack
 	iproute2 ethtool nftables iputils-ping arping procps psmisc
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev valgrind cppcheck clang-tidy clang-format
 )
 
 die() {
