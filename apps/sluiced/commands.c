@@ -355,7 +355,8 @@ cmd_ping(void *a, struct sl_ctl_req *req, int argc, char **argv)
 				 argc >= 1 ? argv[0] : "", argc >= 1 ? "\")" : "");
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
+	/* Options come in pairs: NAME VALUE. */
+	for (int i = 1; i < argc; i += 2) {
 		unsigned long *dstv = NULL, max = 0;
 
 		if (strcmp(argv[i], "--worker") == 0) {
@@ -380,7 +381,6 @@ cmd_ping(void *a, struct sl_ctl_req *req, int argc, char **argv)
 					 dstv == &worker ? 0 : 1, max);
 			return 0;
 		}
-		i++;
 	}
 	if (count == 0 || timeout == 0) {
 		sl_ctl_reply_err(req, "ping: --count and --timeout must be at least 1");
