@@ -13,6 +13,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include "sl_log.h"
 #include "sluiced.h"
@@ -158,12 +159,46 @@ lcore_stats_json(const struct app *app, unsigned int w, struct sl_lcore_stats *t
 	return j;
 }
 
+/* One worker's TCP counters, connections by state (current and peak), connection slots;
+ * added into `tot`. */
+static json_t *
+tcp_stats_json(const struct app *app, unsigned int w, struct sl_tcp_stats *tot)
+{
+	struct sl_tcp_stats st;
+	const uint64_t *v;
+	uint64_t *t = (uint64_t *)tot;
+	json_t *j, *states = json_object(), *peaks = json_object();
+	unsigned int free_n, total;
+
+	sl_dp_tcp_stats(app->dp, w, &st);
+	v = (const uint64_t *)&st;
+	j = json_pack("{s:i}", "worker", w);
+	for (size_t i = 0; i < SL_TCP_STATS_COUNT; i++)
+		json_object_set_new(j, sl_tcp_stats_names[i], json_integer((json_int_t)v[i]));
+	for (size_t i = 0; i < sizeof(st) / sizeof(uint64_t); i++)
+		t[i] += v[i];
+	for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++) {
+		json_object_set_new(states, sl_tcp_state_names[s],
+				    json_integer((json_int_t)st.conns[s]));
+		json_object_set_new(peaks, sl_tcp_state_names[s],
+				    json_integer((json_int_t)st.conns_peak[s]));
+	}
+	sl_dp_conn_pool(app->dp, w, &free_n, &total);
+	json_object_set_new(j, "conn_slots_free", json_integer(free_n));
+	json_object_set_new(j, "conn_slots", json_integer(total));
+	json_object_set_new(j, "conns", states);
+	json_object_set_new(j, "conns_peak", peaks);
+	return j;
+}
+
 static int
 cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 {
 	struct app *app = a;
-	json_t *lcores = json_array(), *ports = json_array(), *tot_j;
+	json_t *lcores = json_array(), *ports = json_array(), *tcp = json_array(), *tot_j,
+	       *tcp_tot_j;
 	struct sl_lcore_stats tot;
+	struct sl_tcp_stats tcp_tot;
 	struct sl_ctl_stats cs;
 
 	(void)argv;
@@ -172,8 +207,11 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		return 0;
 	}
 	memset(&tot, 0, sizeof(tot));
-	for (unsigned int w = 0; w < app->dp->n_workers; w++)
+	memset(&tcp_tot, 0, sizeof(tcp_tot));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
 		json_array_append_new(lcores, lcore_stats_json(app, w, &tot));
+		json_array_append_new(tcp, tcp_stats_json(app, w, &tcp_tot));
+	}
 	for (unsigned int p = 0; p < app->n_ports; p++) {
 		struct sl_net_stats ns;
 		struct rte_eth_stats es;
@@ -191,6 +229,9 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			      (json_int_t)es.obytes, "imissed", (json_int_t)es.imissed, "ierrors",
 			      (json_int_t)es.ierrors, "oerrors", (json_int_t)es.oerrors,
 			      "rx_nombuf", (json_int_t)es.rx_nombuf);
+		json_object_set_new(j, "mbufs_free",
+				    json_integer(rte_mempool_avail_count(app->ports[p].pool)));
+		json_object_set_new(j, "mbufs", json_integer(app->ports[p].pool->size));
 		for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
 			json_object_set_new(j, sl_net_stats_names[i],
 					    json_integer((json_int_t)v[i]));
@@ -200,12 +241,33 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
 		json_object_set_new(tot_j, sl_lcore_stats_names[i],
 				    json_integer((json_int_t)((uint64_t *)&tot)[i]));
+	tcp_tot_j = json_object();
+	for (size_t i = 0; i < SL_TCP_STATS_COUNT; i++)
+		json_object_set_new(tcp_tot_j, sl_tcp_stats_names[i],
+				    json_integer((json_int_t)((uint64_t *)&tcp_tot)[i]));
+	{
+		json_t *states = json_object();
+		uint64_t open = 0;
+
+		for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++) {
+			json_object_set_new(states, sl_tcp_state_names[s],
+					    json_integer((json_int_t)tcp_tot.conns[s]));
+			open += tcp_tot.conns[s];
+		}
+		json_object_set_new(tcp_tot_j, "conns", states);
+		json_object_set_new(tcp_tot_j, "conns_open", json_integer((json_int_t)open));
+		/* Peaks are per worker; their sum bounds the true peak from above. */
+		json_object_set_new(
+			tcp_tot_j, "established_peak_sum",
+			json_integer((json_int_t)tcp_tot.conns_peak[SL_TCP_ESTABLISHED]));
+	}
 	sl_ctl_get_stats(app->ctl, &cs);
-	sl_ctl_reply_ok(req, json_pack("{s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
-				       "workers_total", tot_j, "ports", ports, "control",
-				       "accepted", (json_int_t)cs.accepted, "commands",
-				       (json_int_t)cs.commands, "errors", (json_int_t)cs.errors,
-				       "clients", (json_int_t)cs.clients));
+	sl_ctl_reply_ok(req,
+			json_pack("{s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
+				  "workers_total", tot_j, "tcp", tcp, "tcp_total", tcp_tot_j,
+				  "ports", ports, "control", "accepted", (json_int_t)cs.accepted,
+				  "commands", (json_int_t)cs.commands, "errors",
+				  (json_int_t)cs.errors, "clients", (json_int_t)cs.clients));
 	return 0;
 }
 

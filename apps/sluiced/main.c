@@ -93,6 +93,7 @@ start_ports(struct app *app)
 			.rx_desc = cfg->dataplane.rx_desc,
 			.tx_desc = cfg->dataplane.tx_desc,
 			.n_mbufs = cfg->dataplane.mbufs_per_port,
+			.priv_size = sizeof(struct sl_tcp_seg),
 			.mtu = cp->mtu,
 			.has_mac = cp->has_mac,
 			.mac = cp->mac,
@@ -279,7 +280,22 @@ main(int argc, char **argv)
 			.idle_spin_us = app.cfg.dataplane.idle_spin_us,
 			.idle_sleep_us = app.cfg.dataplane.idle_sleep_us,
 			.neigh = app.cfg.neigh,
+			.tcp = app.cfg.tcp,
+			.max_conns = app.cfg.limits.connections_per_worker,
+			.n_listeners = app.cfg.n_listeners,
 		};
+
+		for (unsigned int i = 0; i < app.cfg.n_listeners; i++) {
+			const struct sl_cfg_listener *l = &app.cfg.listeners[i];
+
+			/* Protocols map one to one onto the data plane's test services. */
+			params.listeners[i] = (struct sl_dp_listener){
+				.addr = l->addr,
+				.port = l->port,
+				.service = l->protocol,
+				.backlog = l->backlog,
+			};
+		}
 
 		app.dp = sl_dp_create(app.ports, app.l3, app.n_ports, app.cfg.workers, &params);
 	}

@@ -12,6 +12,7 @@
 
 #include "net-t.h"
 #include "sl_addr-t.h"
+#include "tcp-t.h"
 
 #define SL_CFG_MAX_PORTS 8
 #define SL_CFG_MAX_WORKERS 64
@@ -19,6 +20,22 @@
 #define SL_CFG_NAME_MAX 32
 #define SL_CFG_VDEV_MAX 256
 #define SL_CFG_PATH_MAX 108 /* sizeof(sun_path) */
+#define SL_CFG_MAX_LISTENERS 16
+
+/** What a listener serves. */
+enum sl_cfg_protocol {
+	SL_PROTO_ECHO = 1, /* RFC 862 over TCP: a test listener */
+	SL_PROTO_DISCARD,  /* RFC 863 */
+	SL_PROTO_CHARGEN,  /* RFC 864 */
+};
+
+/* listeners[i]: {"address": "a.b.c.d:port", "protocol": "echo", "backlog": 1024} */
+struct sl_cfg_listener {
+	struct sl_ip4 addr; /* an address of one of the ports */
+	uint16_t port;	    /* 1..65535; address:port unique */
+	uint8_t protocol;   /* enum sl_cfg_protocol */
+	uint32_t backlog;   /* 1..65535, default 1024: handshakes in progress at once */
+};
 
 struct sl_cfg_port {
 	char name[SL_CFG_NAME_MAX]; /* ports[i].name: [A-Za-z0-9_-]{1,31}, unique */
@@ -47,6 +64,21 @@ struct sl_config {
 
 	unsigned int n_ports; /* ports: 1..SL_CFG_MAX_PORTS */
 	struct sl_cfg_port ports[SL_CFG_MAX_PORTS];
+
+	unsigned int n_listeners; /* listeners: 0..SL_CFG_MAX_LISTENERS */
+	struct sl_cfg_listener listeners[SL_CFG_MAX_LISTENERS];
+
+	/* tcp: mss (536..9000, default mtu - 40 of the first port... 1460), wscale (0..14, 7),
+	 * rcv_buf / snd_buf (4096..67108864, 262144), rto_init_ms (1..60000, 1000),
+	 * rto_min_ms (1..60000, 200), rto_max_ms (100..600000, 60000), syn_retries (1..20, 5),
+	 * retries (1..30, 8), delack_ms (1..500, 40), time_wait_ms (0..240000, 2000),
+	 * fin_wait2_ms (1000..600000, 60000) */
+	struct sl_tcp_params tcp;
+
+	struct {
+		uint32_t connections_per_worker; /* limits.connections_per_worker: 16..4194304,
+						  * default 65536 */
+	} limits;
 
 	struct {
 		char socket[SL_CFG_PATH_MAX]; /* control.socket: absolute path, default

@@ -1003,6 +1003,136 @@ cfg_ports(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f
 }
 
 /*
+ * listeners
+ */
+
+static int
+cfg_listener_address(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_listener *l = obj;
+	const char *s, *colon;
+	char *end;
+	unsigned long port;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	colon = strrchr(s, ':');
+	if (colon == NULL)
+		return cfg_err_value(ctx, "not an address:port", s, strlen(s));
+	rc = cfg_ip4_value(ctx, s, (size_t)(colon - s), &l->addr);
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || port == 0 ||
+	    port > 65535)
+		return cfg_err_value(ctx, "not a port from 1 to 65535", colon + 1,
+				     strlen(colon + 1));
+	l->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+cfg_listener_protocol(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	static const char *const names[] = {[SL_PROTO_ECHO] = "echo",
+					    [SL_PROTO_DISCARD] = "discard",
+					    [SL_PROTO_CHARGEN] = "chargen"};
+	struct sl_cfg_listener *l = obj;
+	const char *s;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 1; i < SL_ARRAY_SIZE(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			l->protocol = (uint8_t)i;
+			return 0;
+		}
+	}
+	return cfg_err_value(ctx, "not one of \"echo\", \"discard\", \"chargen\"", s, strlen(s));
+}
+
+static const struct cfg_field cfg_listener_fields[] = {
+	CFG_FN("address", cfg_listener_address, true),
+	CFG_FN("protocol", cfg_listener_protocol, true),
+	CFG_INT("backlog", struct sl_cfg_listener, backlog, 1, 65535, 1),
+};
+
+static int
+cfg_listeners(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+
+	(void)f;
+	if (!json_is_array(val))
+		return cfg_err(ctx, "must be an array");
+	if (json_array_size(val) > SL_CFG_MAX_LISTENERS)
+		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_LISTENERS);
+	for (size_t i = 0; i < json_array_size(val); i++) {
+		json_t *v = json_array_get(val, i);
+		struct sl_cfg_listener *l = &cfg->listeners[i];
+		size_t saved = cfg_push_index(ctx, i);
+		int rc;
+
+		if (!json_is_object(v))
+			return cfg_err(ctx, "must be an object");
+		l->backlog = 1024;
+		rc = cfg_object(ctx, v, cfg_listener_fields, SL_ARRAY_SIZE(cfg_listener_fields), l);
+		if (rc < 0)
+			return rc;
+		cfg_push_key(ctx, "address");
+		for (size_t j = 0; j < i; j++) {
+			if (cfg->listeners[j].addr.v == l->addr.v &&
+			    cfg->listeners[j].port == l->port) {
+				char a[CFG_IP4_STRLEN];
+
+				cfg_ip4_str(l->addr, a);
+				return cfg_err(ctx, "duplicate of listeners[%zu].address %s:%u", j,
+					       a, l->port);
+			}
+		}
+		cfg_pop(ctx, saved);
+		cfg->n_listeners = (unsigned int)i + 1;
+	}
+	return 0;
+}
+
+/* Checks between sections, once the whole file is read: listeners on our addresses. */
+static int
+cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
+		const struct sl_cfg_listener *l = &cfg->listeners[i];
+		bool ours = false;
+
+		for (unsigned int p = 0; p < cfg->n_ports; p++)
+			ours |= cfg->ports[p].addr.v == l->addr.v;
+		if (!ours) {
+			char a[CFG_IP4_STRLEN];
+
+			cfg_push_key(ctx, "listeners");
+			cfg_push_index(ctx, i);
+			cfg_push_key(ctx, "address");
+			cfg_ip4_str(l->addr, a);
+			return cfg_err(ctx, "%s is not the address of any port", a);
+		}
+	}
+	if (cfg->tcp.rto_min_us > cfg->tcp.rto_max_us) {
+		cfg_push_key(ctx, "tcp");
+		cfg_push_key(ctx, "rto_min_ms");
+		return cfg_err(ctx, "must not exceed tcp.rto_max_ms (%u)",
+			       cfg->tcp.rto_max_us / 1000);
+	}
+	return 0;
+}
+
+/*
  * control, log
  */
 
@@ -1068,6 +1198,26 @@ static const struct cfg_field cfg_neighbour_fields[] = {
 	CFG_INT("max_tries", struct sl_config, neigh.max_tries, 1, 20, 1),
 };
 
+static const struct cfg_field cfg_tcp_fields[] = {
+	CFG_INT("mss", struct sl_config, tcp.mss, 536, 9000, 1),
+	CFG_INT("wscale", struct sl_config, tcp.wscale, 0, 14, 1),
+	CFG_INT("rcv_buf", struct sl_config, tcp.rcv_buf, 4096, 67108864, 1),
+	CFG_INT("snd_buf", struct sl_config, tcp.snd_buf, 4096, 67108864, 1),
+	CFG_INT("rto_init_ms", struct sl_config, tcp.rto_init_us, 1, 60000, 1000),
+	CFG_INT("rto_min_ms", struct sl_config, tcp.rto_min_us, 1, 60000, 1000),
+	CFG_INT("rto_max_ms", struct sl_config, tcp.rto_max_us, 100, 600000, 1000),
+	CFG_INT("syn_retries", struct sl_config, tcp.syn_retries, 1, 20, 1),
+	CFG_INT("retries", struct sl_config, tcp.retries, 1, 30, 1),
+	CFG_INT("delack_ms", struct sl_config, tcp.delack_us, 1, 500, 1000),
+	CFG_INT("time_wait_ms", struct sl_config, tcp.time_wait_us, 0, 240000, 1000),
+	CFG_INT("fin_wait2_ms", struct sl_config, tcp.fin_wait2_us, 1000, 600000, 1000),
+};
+
+static const struct cfg_field cfg_limits_fields[] = {
+	CFG_INT("connections_per_worker", struct sl_config, limits.connections_per_worker, 16,
+		4194304, 1),
+};
+
 static const struct cfg_field cfg_log_fields[] = {
 	CFG_FN("level", cfg_log_level, false),
 	CFG_BOOL("syslog", struct sl_config, log.syslog),
@@ -1080,6 +1230,9 @@ static const struct cfg_field cfg_top_fields[] = {
 	CFG_SECTION("control", cfg_control_fields),
 	CFG_SECTION("dataplane", cfg_dataplane_fields),
 	CFG_SECTION("neighbour", cfg_neighbour_fields),
+	CFG_FN("listeners", cfg_listeners, false),
+	CFG_SECTION("tcp", cfg_tcp_fields),
+	CFG_SECTION("limits", cfg_limits_fields),
 	CFG_SECTION("log", cfg_log_fields),
 };
 
@@ -1099,6 +1252,19 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->neigh.reachable_us = 300000ull * 1000;
 	cfg->neigh.retry_us = 1000ull * 1000;
 	cfg->neigh.max_tries = 3;
+	cfg->tcp.mss = 1460;
+	cfg->tcp.wscale = 7;
+	cfg->tcp.rcv_buf = 262144;
+	cfg->tcp.snd_buf = 262144;
+	cfg->tcp.rto_init_us = 1000000;
+	cfg->tcp.rto_min_us = 200000;
+	cfg->tcp.rto_max_us = 60000000;
+	cfg->tcp.syn_retries = 5;
+	cfg->tcp.retries = 8;
+	cfg->tcp.delack_us = 40000;
+	cfg->tcp.time_wait_us = 2000000;
+	cfg->tcp.fin_wait2_us = 60000000;
+	cfg->limits.connections_per_worker = 65536;
 	cfg->log.level = SL_LOG_INFO;
 	cfg->log.syslog = false;
 }
@@ -1138,6 +1304,8 @@ cfg_parse(const char *text, size_t len, struct sl_config *cfg, char *err, size_t
 		rc = cfg_err(&ctx, "must be an object");
 	else
 		rc = cfg_object(&ctx, root, cfg_top_fields, SL_ARRAY_SIZE(cfg_top_fields), cfg);
+	if (rc == 0)
+		rc = cfg_check_all(&ctx, cfg);
 	json_decref(root);
 	if (rc < 0) {
 		sl_config_free(cfg);

@@ -18,15 +18,19 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "sl_log.h"
+#include "tcp.h"
 
 #define DP_LOG(l, ...) SL_LOG(l, "worker", __VA_ARGS__)
 
@@ -210,6 +214,206 @@ static const struct sl_net_ops net_ops = {
 	.echo_reply = op_echo_reply,
 };
 
+/* ---- the TCP stack's environment: mbufs, a connection mempool, an rte_hash ---- */
+
+static inline struct sl_tcp_seg *
+mbuf_seg(struct rte_mbuf *m)
+{
+	return rte_mbuf_to_priv(m);
+}
+
+static struct sl_worker_port *
+port_of_addr(struct sl_worker *w, struct sl_ip4 addr)
+{
+	for (unsigned int p = 0; p < w->n_ports; p++)
+		if (w->ports[p].nif.conf.addr.v == addr.v)
+			return &w->ports[p];
+	return NULL;
+}
+
+static void *
+env_pkt_alloc(void *env, uint8_t **frame, uint16_t room)
+{
+	struct sl_worker *w = env;
+
+	return op_alloc(&w->ports[0], frame, room);
+}
+
+static void
+env_pkt_xmit(void *env, void *pkt, uint8_t *frame, uint16_t tcp_len, const struct sl_tcp_tuple *t)
+{
+	struct sl_worker *w = env;
+	struct sl_worker_port *wp = port_of_addr(w, t->laddr);
+	uint16_t len = (uint16_t)(SL_ETH_HLEN + SL_IP4_HLEN + tcp_len);
+
+	if (SL_UNLIKELY(wp == NULL)) {
+		rte_pktmbuf_free(pkt);
+		return;
+	}
+	sl_net_ip4_finish(&wp->nif, frame + SL_ETH_HLEN, (uint16_t)(SL_IP4_HLEN + tcp_len),
+			  SL_IPPROTO_TCP, t->raddr, w->ip_id++);
+	if (w->tcp->p.tx_csum_offload) {
+		struct rte_mbuf *m = pkt;
+
+		/* TCP wrote the pseudo-header sum; the port finishes the checksum. */
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		m->l2_len = SL_ETH_HLEN;
+		m->l3_len = SL_IP4_HLEN;
+	}
+	switch (sl_net_output(&wp->nif, pkt, frame, len, t->raddr, w->now_us)) {
+	case SL_NET_TX:
+		op_tx(wp, pkt, len);
+		break;
+	case SL_NET_QUEUED:
+		break;
+	default:
+		rte_pktmbuf_free(pkt);
+		break;
+	}
+}
+
+static struct sl_tcp_seg *
+env_seg_alloc(void *env, uint32_t room)
+{
+	struct sl_worker *w = env;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->ports[0].port->pool);
+	struct sl_tcp_seg *seg;
+
+	if (m == NULL) {
+		w->stats.no_mbuf++;
+		return NULL;
+	}
+	seg = mbuf_seg(m);
+	seg->next = NULL;
+	seg->data = rte_pktmbuf_mtod(m, uint8_t *);
+	seg->len = RTE_MIN(room, (uint32_t)rte_pktmbuf_tailroom(m));
+	seg->owner = m;
+	return seg;
+}
+
+static void
+env_seg_free(void *env, struct sl_tcp_seg *seg)
+{
+	(void)env;
+	rte_pktmbuf_free(seg->owner);
+}
+
+static struct sl_tcp_conn *
+env_conn_alloc(void *env)
+{
+	struct sl_worker *w = env;
+	void *obj;
+
+	return rte_mempool_get(w->conn_pool, &obj) == 0 ? obj : NULL;
+}
+
+static void
+env_conn_free(void *env, struct sl_tcp_conn *c)
+{
+	struct sl_worker *w = env;
+
+	rte_mempool_put(w->conn_pool, c);
+}
+
+static int
+env_conn_insert(void *env, struct sl_tcp_conn *c)
+{
+	struct sl_worker *w = env;
+	int ret = rte_hash_add_key_data(w->conns, &c->tuple, c);
+
+	w->table_changes++;
+	return ret < 0 ? -ENOSPC : 0;
+}
+
+static void
+env_conn_remove(void *env, struct sl_tcp_conn *c)
+{
+	struct sl_worker *w = env;
+
+	rte_hash_del_key(w->conns, &c->tuple);
+	w->table_changes++;
+}
+
+static const struct sl_tcp_env_ops tcp_env_ops = {
+	.pkt_alloc = env_pkt_alloc,
+	.pkt_xmit = env_pkt_xmit,
+	.seg_alloc = env_seg_alloc,
+	.seg_free = env_seg_free,
+	.conn_alloc = env_conn_alloc,
+	.conn_free = env_conn_free,
+	.conn_insert = env_conn_insert,
+	.conn_remove = env_conn_remove,
+};
+
+/*
+ * TCP segments of one burst: the 4-tuples are hashed once and looked up in bulk, then the
+ * segments go to the stack in arrival order. A segment earlier in the burst may have added
+ * or removed a connection (a SYN, a RST): the lookups of later ones are then redone.
+ */
+struct tcp_burst {
+	unsigned int n;
+	struct sl_tcp_tuple keys[256];
+	const void *key_ptrs[256];
+	hash_sig_t sigs[256];
+	struct sl_tcp_seg *segs[256];
+	unsigned int flags[256];
+	void *conns[256];
+};
+
+static void
+tcp_burst_add(struct tcp_burst *b, struct rte_mbuf *m, const struct sl_net_result *res,
+	      int port_checks)
+{
+	struct sl_tcp_seg *seg = mbuf_seg(m);
+	struct sl_tcp_tuple *t = &b->keys[b->n];
+	uint8_t *tcp = rte_pktmbuf_mtod_offset(m, uint8_t *, res->l4.l4_off);
+
+	seg->next = NULL;
+	seg->data = tcp;
+	seg->len = res->l4.l4_len;
+	seg->owner = m;
+	t->laddr = res->l4.dst;
+	t->raddr = res->l4.src;
+	/* Ports only when present: a shorter segment is the stack's to count as malformed. */
+	t->rport = res->l4.l4_len >= 4 ? sl_rd_be16(tcp) : 0;
+	t->lport = res->l4.l4_len >= 4 ? sl_rd_be16(tcp + 2) : 0;
+	b->key_ptrs[b->n] = t;
+	b->segs[b->n] = seg;
+	/* A port that checks TCP checksums says so per packet; anything else TCP verifies. */
+	b->flags[b->n] = port_checks && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+						 RTE_MBUF_F_RX_L4_CKSUM_GOOD
+				 ? SL_TCP_IN_CSUM_OK
+				 : 0;
+	b->n++;
+}
+
+static void
+tcp_burst_run(struct sl_worker *w, struct tcp_burst *b)
+{
+	uint64_t hits = 0;
+	uint32_t changes = w->table_changes;
+
+	if (b->n == 0)
+		return;
+	for (unsigned int i = 0; i < b->n; i++)
+		b->sigs[i] = rte_hash_hash(w->conns, &b->keys[i]);
+	rte_hash_lookup_with_hash_bulk_data(w->conns, b->key_ptrs, b->sigs, b->n, &hits, b->conns);
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct sl_tcp_conn *c = (hits >> i) & 1 ? b->conns[i] : NULL;
+
+		if (SL_UNLIKELY(w->table_changes != changes)) {
+			void *data;
+
+			c = rte_hash_lookup_with_hash_data(w->conns, &b->keys[i], b->sigs[i],
+							   &data) >= 0
+				    ? data
+				    : NULL;
+		}
+		sl_tcp_input(w->tcp, c, &b->keys[i], b->segs[i], b->flags[i], w->now_us);
+	}
+	b->n = 0;
+}
+
 /* ---- messages ---- */
 
 static void
@@ -315,6 +519,7 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 {
 	struct rte_mbuf *pkts[256];
 	struct sl_net_result res;
+	struct tcp_burst tb;
 	uint64_t t0 = rte_rdtsc();
 	uint16_t n = rte_eth_rx_burst(wp->port->port_id, wp->queue, pkts, burst);
 
@@ -322,6 +527,7 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 		return 0;
 	w->stats.pmd_cycles += rte_rdtsc() - t0;
 	w->stats.rx_packets += n;
+	tb.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
@@ -331,15 +537,20 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 			op_tx(wp, m, res.tx_len);
 			break;
 		case SL_NET_L4:
-			/* The transport layer comes with the TCP issues. */
-			w->stats.no_l4_handler++;
-			rte_pktmbuf_free(m);
+			/* TCP in one segment goes to the stack; the rest has no taker yet. */
+			if (res.l4.proto == SL_IPPROTO_TCP && m->nb_segs == 1) {
+				tcp_burst_add(&tb, m, &res, wp->port->rx_l4_csum);
+			} else {
+				w->stats.no_l4_handler++;
+				rte_pktmbuf_free(m);
+			}
 			break;
 		default:
 			rte_pktmbuf_free(m);
 			break;
 		}
 	}
+	tcp_burst_run(w, &tb);
 	return n;
 }
 
@@ -361,6 +572,7 @@ worker_main(void *arg)
 	struct sl_dp *dp = w->dp;
 	const uint16_t burst = dp->params.burst;
 	uint64_t last_drain = rte_rdtsc(), last_timer = last_drain, idle_since = last_drain;
+	uint64_t last_tcp_timer = last_drain;
 	const uint32_t sleep_max = dp->params.idle_sleep_us;
 	const uint32_t sleep_min = sleep_max >= 8 ? sleep_max / 8 : 1;
 	uint32_t sleep_us = sleep_min;
@@ -378,9 +590,14 @@ worker_main(void *arg)
 		uint64_t now_us = tsc_to_us(dp, t0);
 		unsigned int work = 0;
 
+		w->now_us = now_us;
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
+		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
+			sl_tcp_timer(w->tcp, now_us);
+			last_tcp_timer = t0;
+		}
 		if (t0 - last_timer >= dp->timer_tsc) {
 			for (unsigned int p = 0; p < w->n_ports; p++)
 				sl_net_timer(&w->ports[p].nif, now_us);
@@ -429,6 +646,101 @@ worker_main(void *arg)
 
 /* ---- control side ---- */
 
+static const struct sl_tcp_app_ops *
+service_ops(uint8_t service)
+{
+	switch (service) {
+	case SL_DP_ECHO:
+		return &sl_tcp_echo_ops;
+	case SL_DP_DISCARD:
+		return &sl_tcp_discard_ops;
+	case SL_DP_CHARGEN:
+		return &sl_tcp_chargen_ops;
+	default:
+		return NULL;
+	}
+}
+
+/* The worker's TCP: a connection pool and table sized by limits, the stack, listeners. */
+static int
+worker_tcp_init(struct sl_worker *w)
+{
+	const struct sl_dp_params *p = &w->dp->params;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = p->max_conns < 64 ? 64 : p->max_conns,
+		.key_len = sizeof(struct sl_tcp_tuple),
+		.hash_func = rte_hash_crc,
+		.socket_id = (int)rte_socket_id(),
+	};
+	struct sl_tcp_params tp;
+	int ret;
+
+	snprintf(name, sizeof(name), "sl_conns_%u", w->idx);
+	w->conns = rte_hash_create(&hp);
+	snprintf(name, sizeof(name), "sl_cpool_%u", w->idx);
+	w->conn_pool = rte_mempool_create(name, p->max_conns, sizeof(struct sl_tcp_conn), 0, 0,
+					  NULL, NULL, NULL, NULL, SOCKET_ID_ANY,
+					  RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	w->tcp = rte_zmalloc("sl_tcp", sizeof(*w->tcp), RTE_CACHE_LINE_SIZE);
+	if (w->conns == NULL || w->conn_pool == NULL || w->tcp == NULL) {
+		DP_LOG(ERR, "worker %u: no memory for %u connections", w->idx, p->max_conns);
+		return -ENOMEM;
+	}
+	tp = p->tcp;
+	tp.tx_csum_offload = true;
+	for (unsigned int i = 0; i < w->n_ports; i++)
+		tp.tx_csum_offload &= w->ports[i].port->tx_l4_csum != 0;
+	tp.rx_csum_offload = false; /* per packet, from the mbuf's flags */
+	ret = sl_tcp_stack_init(w->tcp, &tp, &tcp_env_ops, w, rte_rand(),
+				tsc_to_us(w->dp, rte_rdtsc()));
+	if (ret != 0) {
+		DP_LOG(ERR, "worker %u: tcp parameters: %s", w->idx, strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < p->n_listeners; i++) {
+		const struct sl_dp_listener *l = &p->listeners[i];
+
+		ret = sl_tcp_listen(w->tcp, l->addr, l->port, l->backlog, service_ops(l->service),
+				    w->tcp);
+		if (ret != 0) {
+			DP_LOG(ERR, "worker %u: listen on port %u: %s", w->idx, l->port,
+			       strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Let go of every connection (no packets: the ports are about to stop). */
+static void
+worker_tcp_fini(struct sl_worker *w)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+
+	if (w->conns != NULL && w->tcp != NULL) {
+		struct sl_tcp_conn *list[64];
+		unsigned int n;
+
+		/* Releasing removes from the table: collect a batch, release, start over. */
+		do {
+			n = 0;
+			it = 0;
+			while (n < SL_ARRAY_SIZE(list) &&
+			       rte_hash_iterate(w->conns, &key, &data, &it) >= 0)
+				list[n++] = data;
+			for (unsigned int i = 0; i < n; i++)
+				sl_tcp_conn_release(w->tcp, list[i]);
+		} while (n > 0);
+	}
+	rte_hash_free(w->conns);
+	rte_mempool_free(w->conn_pool);
+	rte_free(w->tcp);
+}
+
 struct sl_dp *
 sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int n_ports,
 	     unsigned int n_workers, const struct sl_dp_params *params)
@@ -455,6 +767,8 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 	dp->drain_tsc = dp->tsc_hz / 1000000 * params->tx_drain_us;
 	dp->spin_tsc = dp->tsc_hz / 1000000 * params->idle_spin_us;
 	dp->timer_tsc = dp->tsc_hz / 1000000 * TIMER_US;
+	dp->tcp_tick_tsc =
+		dp->tsc_hz / 1000000 * (params->tcp.tick_us ? params->tcp.tick_us : 1000);
 	dp->msg_pool = rte_mempool_create("sl_msg", MSG_POOL_SIZE, sizeof(struct sl_msg), 64, 0,
 					  NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
 	dp->ctl_inbox = rte_ring_create("sl_ctl_in", CTL_INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -493,6 +807,8 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 			if (sl_net_if_init(&wp->nif, &nc, &net_ops, wp) != 0)
 				goto fail;
 		}
+		if (worker_tcp_init(w) != 0)
+			goto fail;
 	}
 	return dp;
 fail:
@@ -535,6 +851,7 @@ sl_dp_free(struct sl_dp *dp)
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		if (dp->workers[i] == NULL)
 			continue;
+		worker_tcp_fini(dp->workers[i]);
 		rte_ring_free(dp->workers[i]->inbox);
 		rte_free(dp->workers[i]);
 	}
@@ -604,4 +921,21 @@ sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
 
 	for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
 		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void
+sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&dp->workers[w]->tcp->stats;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void
+sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_n, unsigned int *total)
+{
+	*free_n = rte_mempool_avail_count(dp->workers[w]->conn_pool);
+	*total = dp->workers[w]->conn_pool->size;
 }

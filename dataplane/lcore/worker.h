@@ -19,7 +19,9 @@
 #include "net.h"
 #include "port-t.h"
 #include "sl_util.h"
+#include "tcp-t.h"
 
+struct rte_hash;
 struct rte_ring;
 struct rte_mempool;
 
@@ -37,17 +39,38 @@ struct sl_worker_port {
 	struct sl_net_if nif;
 };
 
-/** A worker lcore's state. Everything below `inbox` belongs to the worker alone. */
+/** A worker lcore's state, cache aligned; all of it belongs to the worker alone. */
 struct sl_worker {
+	struct sl_lcore_stats stats; /* written by this worker only, read by control */
 	unsigned int idx;
 	unsigned int lcore_id;
 	struct sl_dp *dp;
 	struct rte_ring *inbox; /* multi-producer, this worker consumes */
-	struct sl_lcore_stats stats SL_CACHE_ALIGNED;
 	uint16_t n_ports;
-	uint16_t ping_ip_id;
+	uint16_t ip_id;
+	uint64_t now_us;	/* time of the current loop iteration */
+	uint32_t table_changes; /* connection table inserts and removals, for burst lookups */
+	struct rte_hash *conns; /* 4-tuple -> struct sl_tcp_conn */
+	struct rte_mempool *conn_pool;
+	struct sl_tcp_stack *tcp;
 	struct sl_worker_port ports[SL_MAX_PORTS];
 } SL_CACHE_ALIGNED;
+
+/** Test services on sluiced's TCP (config listeners). */
+enum sl_dp_service {
+	SL_DP_ECHO = 1,
+	SL_DP_DISCARD,
+	SL_DP_CHARGEN,
+};
+
+struct sl_dp_listener {
+	struct sl_ip4 addr;
+	uint16_t port;
+	uint8_t service; /* enum sl_dp_service */
+	uint32_t backlog;
+};
+
+#define SL_DP_LISTENERS_MAX 16
 
 /** Tunables of the loop, from configuration. */
 struct sl_dp_params {
@@ -56,6 +79,10 @@ struct sl_dp_params {
 	uint32_t idle_spin_us;
 	uint32_t idle_sleep_us;
 	struct sl_neigh_params neigh;
+	struct sl_tcp_params tcp;
+	uint32_t max_conns; /* per worker */
+	unsigned int n_listeners;
+	struct sl_dp_listener listeners[SL_DP_LISTENERS_MAX];
 };
 
 /** Per-port L3 identity, from configuration. */
@@ -72,7 +99,7 @@ struct sl_dp {
 	struct sl_port *ports;
 	struct sl_dp_params params;
 	uint64_t tsc_hz;
-	uint64_t drain_tsc, spin_tsc, timer_tsc;
+	uint64_t drain_tsc, spin_tsc, timer_tsc, tcp_tick_tsc;
 	struct rte_mempool *msg_pool;
 	struct rte_ring *ctl_inbox; /* workers -> control */
 	int ctl_efd;		    /* eventfd: rung after posting to ctl_inbox */
@@ -105,6 +132,13 @@ void sl_dp_msg_free(struct sl_dp *dp, struct sl_msg *msg);
 
 /** Copy a worker's loop counters (relaxed reads of another lcore's counters). */
 void sl_dp_lcore_stats(const struct sl_dp *dp, unsigned int w, struct sl_lcore_stats *out);
+
+/** Copy worker `w`'s TCP counters. */
+void sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out);
+
+/** Free and total connection slots of worker `w`. */
+void sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_n,
+		     unsigned int *total);
 
 /** Add worker `w`'s L2/L3 counters for port `p` into `sum`. */
 void sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,

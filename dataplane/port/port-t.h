@@ -18,6 +18,7 @@ struct sl_port_conf {
 	uint16_t n_queues;	     /* one RX and one TX queue per worker */
 	uint16_t rx_desc, tx_desc;
 	uint32_t n_mbufs;
+	uint16_t priv_size; /* bytes of private area per mbuf (the data plane's seg view) */
 	uint16_t mtu;
 	int has_mac;
 	struct sl_mac mac;
@@ -30,7 +31,9 @@ struct sl_port {
 	uint16_t port_id;
 	uint16_t n_queues;
 	uint16_t mtu;
-	int scatter; /* multi-segment RX enabled (frames over one mbuf arrive whole) */
+	int scatter;	/* multi-segment RX enabled (frames over one mbuf arrive whole) */
+	int rx_l4_csum; /* the port checks TCP checksums on receive (RX_OFFLOAD_TCP_CKSUM) */
+	int tx_l4_csum; /* the port completes TCP checksums on send (TX_OFFLOAD_TCP_CKSUM) */
 	struct sl_mac mac;
 	struct rte_mempool *pool;
 };

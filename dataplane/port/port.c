@@ -63,7 +63,8 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 	if (socket < 0)
 		socket = 0;
 	snprintf(poolname, sizeof(poolname), "mb_%.20s", conf->name);
-	port->pool = rte_pktmbuf_pool_create(poolname, conf->n_mbufs, 256, 0,
+	port->pool = rte_pktmbuf_pool_create(poolname, conf->n_mbufs, 256,
+					     RTE_ALIGN(conf->priv_size, RTE_MBUF_PRIV_ALIGN),
 					     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (port->pool == NULL) {
 		PORT_LOG(ERR, "%s: mempool of %u mbufs: %s", conf->name, conf->n_mbufs,
@@ -78,6 +79,15 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* Checksum offloads where the port has them; the TCP stack then skips its own. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) {
+		eth_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+		port->rx_l4_csum = 1;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		port->tx_l4_csum = 1;
+	}
 	ret = rte_eth_dev_configure(pid, conf->n_queues, conf->n_queues, &eth_conf);
 	if (ret != 0) {
 		PORT_LOG(ERR, "%s: configure: %s", conf->name, rte_strerror(-ret));
@@ -122,9 +132,10 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 	}
 	rte_eth_macaddr_get(pid, &ea);
 	memcpy(port->mac.b, ea.addr_bytes, 6);
-	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s",
+	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s%s%s",
 		 port->name, pid, port->driver, RTE_ETHER_ADDR_BYTES(&ea), conf->n_queues,
-		 port->scatter ? " scatter" : "");
+		 port->scatter ? " scatter" : "", port->rx_l4_csum ? " rx-tcp-csum" : "",
+		 port->tx_l4_csum ? " tx-tcp-csum" : "");
 	return 0;
 fail:
 	rte_eth_dev_close(pid);

@@ -22,6 +22,7 @@ check() { # name expected-status expected-substring command...
 }
 check "lab.json is valid" 0 ": ok" "$S" --check-config "$R/config/lab.json"
 check "example.json is valid" 0 ": ok" "$S" --check-config "$R/config/example.json"
+check "lab-echo.json is valid" 0 ": ok" "$S" --check-config "$R/config/lab-echo.json"
 sed 's#"198.18.0.2/24"#"198.18.0.x"#' "$R/config/lab.json" >"$tmp/bad.json"
 check "bad address" 2 'ports[0].address: not an IPv4 address: "198.18.0.x"' "$S" --check-config "$tmp/bad.json"
 check "bad address with --config" 2 'ports[0].address' "$S" --config "$tmp/bad.json"

@@ -88,7 +88,40 @@ static const struct bad_case bad_cases[] = {
 	{"{'ports': [1, 1, 1, 1, 1, 1, 1, 1, 1]}", "ports: at most 8 entries"},
 	{"{'ports': [5]}", "ports[0]: must be an object"},
 	/* unknown fields, top level and nested, named even when odd */
-	{CFG(", 'listeners': []"), "listeners: unknown field"},
+	{CFG(", 'frontends': []"), "frontends: unknown field"},
+	/* listeners */
+	{CFG(", 'listeners': {}"), "listeners: must be an array"},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7'}]"),
+	 "listeners[0].protocol: missing required field"},
+	{CFG(", 'listeners': [{'address': '198.18.0.2', 'protocol': 'echo'}]"),
+	 "listeners[0].address: not an address:port: \"198.18.0.2\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:0', 'protocol': 'echo'}]"),
+	 "listeners[0].address: not a port from 1 to 65535: \"0\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:65536', 'protocol': 'echo'}]"),
+	 "listeners[0].address: not a port from 1 to 65535: \"65536\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:+7', 'protocol': 'echo'}]"),
+	 "listeners[0].address: not a port from 1 to 65535: \"+7\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.x:7', 'protocol': 'echo'}]"),
+	 "listeners[0].address: not an IPv4 address: \"198.18.0.x\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'http'}]"),
+	 "listeners[0].protocol: not one of \"echo\", \"discard\", \"chargen\": \"http\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'backlog': 0}]"),
+	 "listeners[0].backlog: must be an integer from 1 to 65535"},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo'}, "
+	     "{'address': '198.18.0.2:7', 'protocol': 'discard'}]"),
+	 "listeners[1].address: duplicate of listeners[0].address 198.18.0.2:7"},
+	{CFG(", 'listeners': [{'address': '198.18.0.9:7', 'protocol': 'echo'}]"),
+	 "listeners[0].address: 198.18.0.9 is not the address of any port"},
+	/* tcp and limits */
+	{CFG(", 'tcp': {'mss': 100}"), "tcp.mss: must be an integer from 536 to 9000"},
+	{CFG(", 'tcp': {'wscale': 15}"), "tcp.wscale: must be an integer from 0 to 14"},
+	{CFG(", 'tcp': {'time_wait_ms': -1}"),
+	 "tcp.time_wait_ms: must be an integer from 0 to 240000"},
+	{CFG(", 'tcp': {'rto_min_ms': 5000, 'rto_max_ms': 1000}"),
+	 "tcp.rto_min_ms: must not exceed tcp.rto_max_ms (1000)"},
+	{CFG(", 'tcp': {'nagle': true}"), "tcp.nagle: unknown field"},
+	{CFG(", 'limits': {'connections_per_worker': 1}"),
+	 "limits.connections_per_worker: must be an integer from 16 to 4194304"},
 	{"{'foo': 1, 'ports': []}", "foo: unknown field"},
 	{PORTS(PORT(", 'impair': {}")), "ports[0].impair: unknown field"},
 	{CFG(", 'eal': {'argv': []}"), "eal.argv: unknown field"},
@@ -773,4 +806,32 @@ Test(config_load, errors_name_the_file)
 	cr_expect_str_eq(err, want);
 	unlink(path);
 	free(path);
+}
+
+Test(config, listeners_tcp_limits)
+{
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(
+		parse(CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo'},"
+			  " {'address': '198.18.0.2:19', 'protocol': 'chargen', 'backlog': 8}],"
+			  " 'tcp': {'time_wait_ms': 0, 'rcv_buf': 65536, 'mss': 1400},"
+			  " 'limits': {'connections_per_worker': 1000}"),
+		      &cfg, err),
+		0, "%s", err);
+	cr_expect_eq(cfg.n_listeners, 2);
+	cr_expect_eq(cfg.listeners[0].addr.v, 0xc6120002u);
+	cr_expect_eq(cfg.listeners[0].port, 7);
+	cr_expect_eq(cfg.listeners[0].protocol, SL_PROTO_ECHO);
+	cr_expect_eq(cfg.listeners[0].backlog, 1024);
+	cr_expect_eq(cfg.listeners[1].protocol, SL_PROTO_CHARGEN);
+	cr_expect_eq(cfg.listeners[1].backlog, 8);
+	cr_expect_eq(cfg.tcp.time_wait_us, 0);
+	cr_expect_eq(cfg.tcp.rcv_buf, 65536);
+	cr_expect_eq(cfg.tcp.mss, 1400);
+	cr_expect_eq(cfg.tcp.rto_min_us, 200000);
+	cr_expect_eq(cfg.tcp.delack_us, 40000);
+	cr_expect_eq(cfg.limits.connections_per_worker, 1000);
+	sl_config_free(&cfg);
 }

@@ -1,0 +1,163 @@
+/**
+ * @file
+ * Types of sluice's per-core TCP (EAL-free): sequence numbers, the 4-tuple, payload views,
+ * parameters, counters, and the connection and stack structs (visible so the data plane can
+ * size mempools and tests can inspect state; only the files of dataplane/tcp write them).
+ */
+#ifndef SL_TCP_T_H
+#define SL_TCP_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sl_addr-t.h"
+
+/** A TCP sequence number: compare only with the wrap-safe helpers of tcp.h. */
+struct sl_tcp_seq {
+	uint32_t v;
+};
+
+/** A connection's key: local (our) and remote address and port, host byte order. */
+struct sl_tcp_tuple {
+	struct sl_ip4 laddr;
+	struct sl_ip4 raddr;
+	uint16_t lport;
+	uint16_t rport;
+};
+
+/**
+ * A view of bytes in a buffer the environment owns (an mbuf in the data plane, whose
+ * private area holds this struct). Chains carry payload between TCP and the application
+ * without copies. Freed one by one through the environment (sl_tcp_seg_free_chain()).
+ */
+struct sl_tcp_seg {
+	struct sl_tcp_seg *next;
+	uint8_t *data;
+	uint32_t len;
+	void *owner;
+};
+
+/** RFC 9293 section 3.3.2 states. */
+enum sl_tcp_state {
+	SL_TCP_CLOSED = 0,
+	SL_TCP_LISTEN,
+	SL_TCP_SYN_SENT,
+	SL_TCP_SYN_RCVD,
+	SL_TCP_ESTABLISHED,
+	SL_TCP_FIN_WAIT_1,
+	SL_TCP_FIN_WAIT_2,
+	SL_TCP_CLOSING,
+	SL_TCP_TIME_WAIT,
+	SL_TCP_CLOSE_WAIT,
+	SL_TCP_LAST_ACK,
+	SL_TCP_NSTATES,
+};
+
+extern const char *const sl_tcp_state_names[SL_TCP_NSTATES];
+
+/** Tunables; zero fields take the defaults in brackets. */
+struct sl_tcp_params {
+	uint16_t mss;	       /* MSS we announce and never exceed [1460] */
+	uint8_t wscale;	       /* our window scale shift, 0..14 [7] */
+	uint32_t rcv_buf;      /* receive window per connection, bytes [262144] */
+	uint32_t snd_buf;      /* send queue limit per connection, bytes [262144] */
+	uint32_t rto_init_us;  /* RFC 6298 2.1 [1000000] */
+	uint32_t rto_min_us;   /* [200000] */
+	uint32_t rto_max_us;   /* [60000000] */
+	uint8_t syn_retries;   /* SYN-ACK retransmissions before giving up [5] */
+	uint8_t retries;       /* data/FIN retransmissions before reporting an error [8] */
+	uint32_t delack_us;    /* delayed ACK timer, RFC 9293 3.8.6.3 [40000] */
+	uint32_t time_wait_us; /* TIME_WAIT length (short: a load balancer's choice) [2000000] */
+	uint32_t fin_wait2_us; /* FIN_WAIT_2 of a closed connection [60000000] */
+	uint32_t tick_us;      /* timer wheel granularity [1000] */
+	bool rx_csum_offload;  /* checksums of received segments were verified by the port */
+	bool tx_csum_offload;  /* the port completes checksums: write the pseudo-header sum */
+};
+
+/*
+ * Counters of one stack (one lcore). Every segment dropped increments one drop_* counter.
+ * Every connection allocated ends in exactly one of conn_closed, conn_reset, conn_timeout
+ * and conn_aborted (embryonic ones too), except those released by sl_tcp_conn_release().
+ */
+#define SL_TCP_STATS(X)                                                                            \
+	X(segs_in)                                                                                 \
+	X(segs_out)                                                                                \
+	X(bytes_in)  /* payload bytes accepted in order */                                         \
+	X(bytes_out) /* payload bytes sent, retransmissions included */                            \
+	X(retransmits)                                                                             \
+	X(rst_in)                                                                                  \
+	X(rst_out)                                                                                 \
+	X(syn_in)	/* segments with SYN, any state */                                         \
+	X(accepted)	/* handshakes completed and taken by the application */                    \
+	X(conn_closed)	/* connections that ended normally */                                      \
+	X(conn_reset)	/* ended by a RST from the peer */                                         \
+	X(conn_timeout) /* ended by the retry limit (SYN-ACK ones too) */                          \
+	X(conn_aborted) /* we reset: abort, data after close, refused, SYN */                      \
+	X(drop_bad_csum)                                                                           \
+	X(drop_bad_hdr)	      /* data offset out of range, options malformed, bad flags */         \
+	X(drop_no_listener)   /* segment for no connection: RST unless it was one */               \
+	X(drop_backlog)	      /* SYN while the listen backlog is full */                           \
+	X(drop_no_conn_mem)   /* SYN while no connection could be allocated */                     \
+	X(drop_out_of_window) /* unacceptable segments (RFC 9293 3.10.7.4), ACKed and dropped */   \
+	X(drop_out_of_order)  /* acceptable, beyond rcv_nxt: dropped until TCP 2/3 queues them */  \
+	X(drop_bad_ack)	      /* ACK of data never sent */                                         \
+	X(drop_no_buf)	      /* an outgoing segment could not be allocated */
+
+struct sl_tcp_stats {
+#define SL_TCP_STATS_FIELD(n) uint64_t n;
+	SL_TCP_STATS(SL_TCP_STATS_FIELD)
+#undef SL_TCP_STATS_FIELD
+	uint64_t conns[SL_TCP_NSTATES];	     /* current connections by state */
+	uint64_t conns_peak[SL_TCP_NSTATES]; /* highest value of conns[] seen */
+};
+
+extern const char *const sl_tcp_stats_names[];
+#define SL_TCP_STATS_COUNT                                                                         \
+	((sizeof(struct sl_tcp_stats) - 2 * SL_TCP_NSTATES * sizeof(uint64_t)) / sizeof(uint64_t))
+
+/** An intrusive timer on the stack's hashed wheel. */
+struct sl_tcp_timer {
+	struct sl_tcp_timer *next, **pprev; /* slot list; pprev == NULL: not armed */
+	uint64_t expires;		    /* in ticks */
+	uint8_t kind;			    /* which timer of its connection (tcp-priv.h) */
+};
+
+struct sl_tcp_listener;
+struct sl_tcp_stack;
+
+/**
+ * One connection. Allocated by the environment (a mempool in the data plane), owned by the
+ * stack of the lcore that owns the flow. Fields are the stack's; read them only through
+ * the accessors of tcp.h.
+ */
+struct sl_tcp_conn {
+	struct sl_tcp_tuple tuple;
+	uint8_t state; /* enum sl_tcp_state */
+	uint8_t flags; /* SL_TCP_F_* of tcp.c */
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss; /* effective send MSS */
+	uint8_t retries;
+	uint8_t dupacks;
+	/* send sequence space, RFC 9293 3.3.1 */
+	struct sl_tcp_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+	uint32_t snd_wnd;
+	/* receive sequence space */
+	struct sl_tcp_seq irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint32_t rcv_held;			 /* bytes delivered and not yet consumed */
+	/* RTT and RTO, RFC 6298 */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	struct sl_tcp_seq rtt_seq; /* segment being timed (Karn: never a retransmission) */
+	uint64_t rtt_start_us;
+	/* send queue: bytes from snd_una on, as the application gave them */
+	struct sl_tcp_seg *sndq_head, *sndq_tail;
+	uint32_t sndq_off;	     /* bytes of sndq_head already acknowledged */
+	uint32_t sndq_len;	     /* bytes queued (unacknowledged + unsent) */
+	uint16_t unacked_segs;	     /* data segments received since our last ACK */
+	struct sl_tcp_seq rcv_acked; /* rcv_nxt as of our last ACK (RFC 9293 3.8.6.3) */
+	struct sl_tcp_timer rexmit_timer, delack_timer, wait_timer;
+	struct sl_tcp_stack *stack;
+	struct sl_tcp_listener *listener;
+	void *user; /* the application's */
+};
+
+#endif /* SL_TCP_T_H */

@@ -1,0 +1,238 @@
+/**
+ * @file
+ * sluice's per-core TCP: an EAL-free state machine with send and receive queues and timers
+ * on a hashed wheel. One struct sl_tcp_stack per lcore; no global state, no locks, no
+ * syscalls, no malloc: buffers, connections and the connection table belong to the
+ * environment (the data plane, or a test) and are reached through struct sl_tcp_env_ops.
+ *
+ * Receive path: the environment looks the 4-tuple up in its table and calls sl_tcp_input()
+ * with the connection (or NULL) and the segment. In-order payload reaches the application
+ * as a chain of struct sl_tcp_seg views into the received buffers, without copies; the
+ * application gives the bytes back to the window with sl_tcp_consumed().
+ * Send path: sl_tcp_send() queues a chain (ownership passes to TCP); segments of at most
+ * MSS bytes are built into buffers from the environment and handed to ops->pkt_xmit.
+ * Time comes in as now_us; call sl_tcp_timer() at least every tick_us.
+ *
+ * Return conventions: 0 or -errno; sl_tcp_input() never fails (drops are counted).
+ */
+#ifndef SL_TCP_H
+#define SL_TCP_H
+
+#include <stdint.h>
+
+#include "tcp-t.h"
+
+#define SL_TCP_L4_OFF 34  /* TCP header offset in an outgoing frame: Ethernet + IPv4 */
+#define SL_TCP_HDR_MAX 60 /* largest TCP header */
+#define SL_TCP_LISTENERS_MAX 16
+#define SL_TCP_WHEEL_SLOTS 4096 /* power of two */
+
+/** Flags of sl_tcp_input(). */
+#define SL_TCP_IN_CSUM_OK 0x1 /* the port verified this segment's checksum */
+
+/* ---- wrap-safe sequence arithmetic (RFC 9293 3.4) ---- */
+
+static inline struct sl_tcp_seq
+sl_seq_add(struct sl_tcp_seq a, uint32_t n)
+{
+	return (struct sl_tcp_seq){a.v + n};
+}
+
+/** b - a, as a signed distance. */
+static inline int32_t
+sl_seq_diff(struct sl_tcp_seq b, struct sl_tcp_seq a)
+{
+	return (int32_t)(b.v - a.v);
+}
+
+static inline int
+sl_seq_lt(struct sl_tcp_seq a, struct sl_tcp_seq b)
+{
+	return sl_seq_diff(a, b) < 0;
+}
+
+static inline int
+sl_seq_le(struct sl_tcp_seq a, struct sl_tcp_seq b)
+{
+	return sl_seq_diff(a, b) <= 0;
+}
+
+static inline int
+sl_seq_gt(struct sl_tcp_seq a, struct sl_tcp_seq b)
+{
+	return sl_seq_diff(a, b) > 0;
+}
+
+static inline int
+sl_seq_ge(struct sl_tcp_seq a, struct sl_tcp_seq b)
+{
+	return sl_seq_diff(a, b) >= 0;
+}
+
+/** Callbacks into the environment that owns buffers, connections and the table. */
+struct sl_tcp_env_ops {
+	/** A buffer for an outgoing segment: *frame points at room >= `room` bytes; TCP
+	 * writes its header at *frame + SL_TCP_L4_OFF. NULL when none is left. */
+	void *(*pkt_alloc)(void *env, uint8_t **frame, uint16_t room);
+	/** Send a segment of `tcp_len` bytes at frame + SL_TCP_L4_OFF, checksum complete (or
+	 * the pseudo-header sum with tx_csum_offload); the environment adds IPv4 (tuple
+	 * laddr -> raddr) and Ethernet. Takes ownership. */
+	void (*pkt_xmit)(void *env, void *pkt, uint8_t *frame, uint16_t tcp_len,
+			 const struct sl_tcp_tuple *t);
+	/** A buffer for application data: a seg with `len` set to its room (>= `room`). */
+	struct sl_tcp_seg *(*seg_alloc)(void *env, uint32_t room);
+	/** Free one segment view and its buffer. */
+	void (*seg_free)(void *env, struct sl_tcp_seg *seg);
+	/** Connection memory; NULL when none is left. */
+	struct sl_tcp_conn *(*conn_alloc)(void *env);
+	void (*conn_free)(void *env, struct sl_tcp_conn *c);
+	/** Enter c (by c->tuple) into the lookup table. @return 0 or -ENOSPC. */
+	int (*conn_insert)(void *env, struct sl_tcp_conn *c);
+	void (*conn_remove)(void *env, struct sl_tcp_conn *c);
+};
+
+/**
+ * The application behind a listener. After `reset` or `error`, and after the application
+ * called sl_tcp_close() or sl_tcp_abort(), no callback names the connection again.
+ * `accepted` and `data` are required, the others may be NULL. Callbacks may call send,
+ * consumed, shutdown, close and abort on their connection (abort frees it only once the
+ * stack is done with it). A connection that ends normally while the application still holds
+ * it (it shut down but did not close) stays allocated, in CLOSED and out of the table, until
+ * sl_tcp_close().
+ */
+struct sl_tcp_app_ops {
+	/** The handshake completed. @return 0 to take the connection (sl_tcp_set_user() may
+	 * be called here), -errno to refuse it (it is reset). */
+	int (*accepted)(void *app, struct sl_tcp_conn *c);
+	/** In-order data: `len` bytes in a chain the application now owns. */
+	void (*data)(void *app, struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint32_t len);
+	/** Send space was freed after sl_tcp_send() refused a chain with -ENOBUFS: an ACK
+	 * left a quarter of snd_buf free, or the queue empty. Once per refusal. */
+	void (*writable)(void *app, struct sl_tcp_conn *c);
+	/** The peer sent FIN: no more data will come. */
+	void (*peer_closed)(void *app, struct sl_tcp_conn *c);
+	/** The peer reset the connection; c is gone when this returns. */
+	void (*reset)(void *app, struct sl_tcp_conn *c);
+	/** The connection failed (-ETIMEDOUT after the retry limit); c is gone after. */
+	void (*error)(void *app, struct sl_tcp_conn *c, int err);
+};
+
+struct sl_tcp_listener {
+	struct sl_ip4 addr; /* 0.0.0.0: any of ours */
+	uint16_t port;
+	uint32_t backlog; /* connections in SYN_RCVD allowed at once */
+	uint32_t pending; /* connections in SYN_RCVD now */
+	const struct sl_tcp_app_ops *ops;
+	void *app;
+};
+
+/** One lcore's TCP. */
+struct sl_tcp_stack {
+	struct sl_tcp_params p;
+	const struct sl_tcp_env_ops *ops;
+	void *env;
+	uint64_t now_us;
+	uint64_t tick;	     /* current wheel tick */
+	uint64_t iss_key[2]; /* SipHash key of the initial sequence numbers, RFC 6528 */
+	unsigned int n_listeners;
+	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
+	struct sl_tcp_stats stats;
+	struct sl_tcp_timer *wheel[SL_TCP_WHEEL_SLOTS];
+};
+
+/**
+ * Initialise a stack. `seed` feeds the initial sequence numbers (RFC 6528).
+ * @return 0, or -EINVAL for missing ops or parameters out of range.
+ */
+int sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
+		      const struct sl_tcp_env_ops *ops, void *env, uint64_t seed, uint64_t now_us);
+
+/** Release one connection at shutdown: no RST sent, no callbacks, no conn_* counted; it
+ * leaves the table (conn_remove), its send queue is freed and its memory goes back
+ * (conn_free). The environment iterates its table and calls this per connection. */
+void sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c);
+
+/**
+ * Listen on addr:port (0.0.0.0: any; an exact address wins over it).
+ * @return 0, -EADDRINUSE, -ENOSPC (SL_TCP_LISTENERS_MAX), -EINVAL (port 0, backlog 0, ops
+ *         without `accepted` or `data`).
+ */
+int sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32_t backlog,
+		  const struct sl_tcp_app_ops *ops, void *app);
+
+/**
+ * Process one received segment.
+ * @param c      the connection the environment found for `t`, or NULL
+ * @param t      the segment's tuple from our side (laddr = its destination)
+ * @param seg    seg->data = TCP header, seg->len = TCP header + payload (from the IPv4
+ *               total length); ownership passes to TCP
+ * @param flags  SL_TCP_IN_*
+ */
+void sl_tcp_input(struct sl_tcp_stack *st, struct sl_tcp_conn *c, const struct sl_tcp_tuple *t,
+		  struct sl_tcp_seg *seg, unsigned int flags, uint64_t now_us);
+
+/**
+ * Queue a chain for sending; TCP owns it on success. Segments leave at once as far as the
+ * peer's window allows (no Nagle).
+ * @return 0; -ENOBUFS when it does not fit the send buffer (chain not taken; `writable`
+ *         follows; an empty queue takes a chain of any size); -EPIPE after shutdown or
+ *         close; -ENOTCONN when the connection cannot send.
+ */
+int sl_tcp_send(struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint64_t now_us);
+
+/** Bytes sl_tcp_send() would take now. */
+uint32_t sl_tcp_send_space(const struct sl_tcp_conn *c);
+
+/** The application consumed `n` bytes it was given: they re-open the receive window. */
+void sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t n, uint64_t now_us);
+
+/** Send FIN once the queued data is out. @return 0 or -ENOTCONN. */
+int sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now_us);
+
+/** Shutdown and let go: no further callbacks; TCP finishes the close and frees c. Data
+ * arriving afterwards is answered with RST (RFC 9293 3.10.4). A closed connection left in
+ * FIN_WAIT_2 is dropped after fin_wait2_us. Closing twice is harmless. */
+void sl_tcp_close(struct sl_tcp_conn *c, uint64_t now_us);
+
+/** Reset the connection now (RST sent) and free it; no callbacks. */
+void sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now_us);
+
+/** Run timers that are due. */
+void sl_tcp_timer(struct sl_tcp_stack *st, uint64_t now_us);
+
+/** Allocate application data buffers / free a chain, through the environment. */
+struct sl_tcp_seg *sl_tcp_seg_alloc(struct sl_tcp_stack *st, uint32_t room);
+void sl_tcp_seg_free_chain(struct sl_tcp_stack *st, struct sl_tcp_seg *chain);
+
+static inline void
+sl_tcp_set_user(struct sl_tcp_conn *c, void *user)
+{
+	c->user = user;
+}
+
+static inline void *
+sl_tcp_user(const struct sl_tcp_conn *c)
+{
+	return c->user;
+}
+
+static inline enum sl_tcp_state
+sl_tcp_state(const struct sl_tcp_conn *c)
+{
+	return (enum sl_tcp_state)c->state;
+}
+
+/** The stack's current time (the latest now_us it was given): for callbacks, which get none. */
+static inline uint64_t
+sl_tcp_stack_now(const struct sl_tcp_stack *st)
+{
+	return st->now_us;
+}
+
+/** The test applications of sluiced's config (`protocol`: echo, discard, chargen),
+ * RFC 862 / 863 / 864 over TCP. Their app pointer is the stack. */
+extern const struct sl_tcp_app_ops sl_tcp_echo_ops;
+extern const struct sl_tcp_app_ops sl_tcp_discard_ops;
+extern const struct sl_tcp_app_ops sl_tcp_chargen_ops;
+
+#endif /* SL_TCP_H */

@@ -1,0 +1,534 @@
+/**
+ * @file
+ * The stack, its listeners and the life of a connection: initial sequence numbers, state
+ * accounting, the end of a connection, and the application's calls (send, consumed,
+ * shutdown, close, abort).
+ *
+ * A connection ends once (sl_tcp__end()): it enters CLOSED, leaves the environment's table,
+ * drops its timers and send queue, and is counted in exactly one of conn_closed, conn_reset,
+ * conn_timeout, conn_aborted (sl_tcp_conn_release() at shutdown counts nothing). Its memory
+ * goes back to the environment at once, or when sl_tcp_input() for it returns (busy), or,
+ * when it closed normally while the application still holds it, at sl_tcp_close().
+ */
+#include "tcp-priv.h"
+
+const char *const sl_tcp_state_names[SL_TCP_NSTATES] = {
+	[SL_TCP_CLOSED] = "CLOSED",	      [SL_TCP_LISTEN] = "LISTEN",
+	[SL_TCP_SYN_SENT] = "SYN_SENT",	      [SL_TCP_SYN_RCVD] = "SYN_RCVD",
+	[SL_TCP_ESTABLISHED] = "ESTABLISHED", [SL_TCP_FIN_WAIT_1] = "FIN_WAIT_1",
+	[SL_TCP_FIN_WAIT_2] = "FIN_WAIT_2",   [SL_TCP_CLOSING] = "CLOSING",
+	[SL_TCP_TIME_WAIT] = "TIME_WAIT",     [SL_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[SL_TCP_LAST_ACK] = "LAST_ACK",
+};
+
+const char *const sl_tcp_stats_names[] = {
+#define SL_TCP_STATS_NAME(n) #n,
+	SL_TCP_STATS(SL_TCP_STATS_NAME)
+#undef SL_TCP_STATS_NAME
+};
+
+_Static_assert(sizeof(sl_tcp_stats_names) / sizeof(sl_tcp_stats_names[0]) == SL_TCP_STATS_COUNT,
+	       "one name per counter");
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t
+rotl64(uint64_t x, unsigned int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = rotl64(v1, 13);                                                               \
+		v1 ^= v0;                                                                          \
+		v0 = rotl64(v0, 32);                                                               \
+		v2 += v3;                                                                          \
+		v3 = rotl64(v3, 16);                                                               \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = rotl64(v3, 21);                                                               \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = rotl64(v1, 17);                                                               \
+		v1 ^= v2;                                                                          \
+		v2 = rotl64(v2, 32);                                                               \
+	} while (0)
+
+/* SipHash-2-4 of the two 64-bit words m0, m1 (a 12-byte message: m1 carries its length). */
+static uint64_t
+siphash24(const uint64_t k[2], uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull, v1 = k[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull, v3 = k[1] ^ 0x7465646279746573ull;
+	const uint64_t m[2] = {m0, m1};
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		v3 ^= m[i];
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	for (i = 0; i < 4; i++)
+		SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/*
+ * sl_tcp__iss(<st>, <t>): RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), M a timer ticking every 4 microseconds, F a keyed hash (SipHash-2-4) that
+ * cannot be computed from outside.
+ */
+struct sl_tcp_seq
+sl_tcp__iss(const struct sl_tcp_stack *st, const struct sl_tcp_tuple *t)
+{
+	uint64_t m0 = (uint64_t)t->laddr.v << 32 | t->raddr.v;
+	uint64_t m1 = 12ull << 56 | (uint64_t)t->lport << 16 | t->rport;
+	struct sl_tcp_seq s = {(uint32_t)siphash24(st->iss_key, m0, m1) +
+			       (uint32_t)(st->now_us >> 2)};
+
+	return s;
+}
+
+static void
+params_defaults(struct sl_tcp_params *p)
+{
+#define DEF(f, v)                                                                                  \
+	do {                                                                                       \
+		if (p->f == 0)                                                                     \
+			p->f = (v);                                                                \
+	} while (0)
+	DEF(mss, SL_TCP_DEF_MSS);
+	DEF(wscale, SL_TCP_DEF_WSCALE);
+	DEF(rcv_buf, SL_TCP_DEF_RCV_BUF);
+	DEF(snd_buf, SL_TCP_DEF_SND_BUF);
+	DEF(rto_init_us, SL_TCP_DEF_RTO_INIT_US);
+	DEF(rto_min_us, SL_TCP_DEF_RTO_MIN_US);
+	DEF(rto_max_us, SL_TCP_DEF_RTO_MAX_US);
+	DEF(syn_retries, SL_TCP_DEF_SYN_RETRIES);
+	DEF(retries, SL_TCP_DEF_RETRIES);
+	DEF(delack_us, SL_TCP_DEF_DELACK_US);
+	DEF(time_wait_us, SL_TCP_DEF_TIME_WAIT_US);
+	DEF(fin_wait2_us, SL_TCP_DEF_FIN_WAIT2_US);
+	DEF(tick_us, SL_TCP_DEF_TICK_US);
+#undef DEF
+}
+
+/*
+ * sl_tcp_stack_init(<st>, <p>, <ops>, <env>, <seed>, <now_us>): zero <st>, take the
+ * parameters with their defaults (<p> may be NULL: all defaults), derive the ISN key from
+ * <seed>. Called before the owning lcore runs.
+ */
+int
+sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
+		  const struct sl_tcp_env_ops *ops, void *env, uint64_t seed, uint64_t now_us)
+{
+	struct sl_tcp_params q;
+
+	if (st == NULL || ops == NULL || ops->pkt_alloc == NULL || ops->pkt_xmit == NULL ||
+	    ops->seg_alloc == NULL || ops->seg_free == NULL || ops->conn_alloc == NULL ||
+	    ops->conn_free == NULL || ops->conn_insert == NULL || ops->conn_remove == NULL)
+		return -EINVAL;
+	if (p != NULL)
+		q = *p;
+	else
+		memset(&q, 0, sizeof(q));
+	params_defaults(&q);
+	if (q.mss < SL_TCP_MSS_MIN || q.mss > SL_TCP_MSS_MAX || q.wscale > SL_TCP_WS_MAX ||
+	    q.rcv_buf > SL_TCP_WIN_MAX || q.snd_buf > SL_TCP_WIN_MAX ||
+	    q.rto_min_us > q.rto_init_us || q.rto_init_us > q.rto_max_us)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->p = q;
+	st->ops = ops;
+	st->env = env;
+	st->now_us = now_us;
+	st->tick = now_us / q.tick_us;
+	st->iss_key[0] = splitmix64(&seed);
+	st->iss_key[1] = splitmix64(&seed);
+	return 0;
+}
+
+/*
+ * sl_tcp_listen(<st>, <addr>, <port>, <backlog>, <ops>, <app>): add a listener. <ops> must
+ * have `accepted` and `data`; the other callbacks may be NULL. <backlog> > 0.
+ */
+int
+sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32_t backlog,
+	      const struct sl_tcp_app_ops *ops, void *app)
+{
+	struct sl_tcp_listener *l;
+	unsigned int i;
+
+	if (port == 0 || backlog == 0 || ops == NULL || ops->accepted == NULL || ops->data == NULL)
+		return -EINVAL;
+	for (i = 0; i < st->n_listeners; i++)
+		if (st->listeners[i].port == port && sl_ip4_eq(st->listeners[i].addr, addr))
+			return -EADDRINUSE;
+	if (st->n_listeners == SL_TCP_LISTENERS_MAX)
+		return -ENOSPC;
+	l = &st->listeners[st->n_listeners++];
+	l->addr = addr;
+	l->port = port;
+	l->backlog = backlog;
+	l->pending = 0;
+	l->ops = ops;
+	l->app = app;
+	return 0;
+}
+
+/* The listener for <t>'s local side: an exact address match first, then 0.0.0.0. */
+struct sl_tcp_listener *
+sl_tcp__listener_find(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t)
+{
+	struct sl_tcp_listener *any = NULL;
+	unsigned int i;
+
+	for (i = 0; i < st->n_listeners; i++) {
+		struct sl_tcp_listener *l = &st->listeners[i];
+
+		if (l->port != t->lport)
+			continue;
+		if (sl_ip4_eq(l->addr, t->laddr))
+			return l;
+		if (l->addr.v == 0)
+			any = l;
+	}
+	return any;
+}
+
+/*
+ * sl_tcp__set_state(<c>, <s>): move <c> between the conns[] counters; a connection leaving
+ * SYN_RCVD leaves its listener's backlog.
+ */
+void
+sl_tcp__set_state(struct sl_tcp_conn *c, enum sl_tcp_state s)
+{
+	struct sl_tcp_stats *stats = &c->stack->stats;
+
+	stats->conns[c->state]--;
+	if (c->state == SL_TCP_SYN_RCVD && c->listener != NULL)
+		c->listener->pending--;
+	c->state = (uint8_t)s;
+	if (++stats->conns[s] > stats->conns_peak[s])
+		stats->conns_peak[s] = stats->conns[s];
+}
+
+/* Cut <c> loose from everything but its memory and the conns[CLOSED] count. */
+static void
+conn_detach(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	sl_tcp__set_state(c, SL_TCP_CLOSED);
+	st->ops->conn_remove(st->env, c);
+	sl_tcp__timer_cancel(&c->rexmit_timer);
+	sl_tcp__timer_cancel(&c->delack_timer);
+	sl_tcp__timer_cancel(&c->wait_timer);
+	sl_tcp_seg_free_chain(st, c->sndq_head);
+	c->sndq_head = c->sndq_tail = NULL;
+	c->sndq_len = c->sndq_off = 0;
+	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+}
+
+int
+sl_tcp__reap(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	if (c->state != SL_TCP_CLOSED || (c->flags & SL_TCP_F_BUSY) || sl_tcp__attached(c))
+		return 0;
+	st->stats.conns[SL_TCP_CLOSED]--;
+	st->ops->conn_free(st->env, c);
+	return 1;
+}
+
+/*
+ * sl_tcp__end(<c>, <counter>, <how>): see tcp-priv.h. The application is let go (APP_CLOSED)
+ * before its callback runs, so that a close or abort from inside it is a no-op.
+ */
+void
+sl_tcp__end(struct sl_tcp_conn *c, uint64_t *counter, enum sl_tcp_end how)
+{
+	const struct sl_tcp_app_ops *ops = c->listener != NULL ? c->listener->ops : NULL;
+	void *app = c->listener != NULL ? c->listener->app : NULL;
+
+	if (c->state == SL_TCP_CLOSED)
+		return;
+	if (counter != NULL)
+		(*counter)++;
+	conn_detach(c);
+	if (sl_tcp__attached(c) && ops != NULL) {
+		switch (how) {
+		case SL_TCP_END_RESET:
+			c->flags |= SL_TCP_F_APP_CLOSED;
+			if (ops->reset != NULL)
+				ops->reset(app, c);
+			break;
+		case SL_TCP_END_TIMEOUT:
+			c->flags |= SL_TCP_F_APP_CLOSED;
+			if (ops->error != NULL)
+				ops->error(app, c, -ETIMEDOUT);
+			break;
+		default:
+			/* a zombie: the application still holds c and frees it by closing */
+			break;
+		}
+	}
+	sl_tcp__reap(c);
+}
+
+/*
+ * sl_tcp_conn_release(<st>, <c>): at shutdown, without a word to the peer or the
+ * application: out of the table (conn_remove), timers and queue dropped, memory freed.
+ * Counts no conn_* end.
+ */
+void
+sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c)
+{
+	if (c->state != SL_TCP_CLOSED)
+		conn_detach(c);
+	st->stats.conns[SL_TCP_CLOSED]--;
+	st->ops->conn_free(st->env, c);
+}
+
+void
+sl_tcp__sndq_drop(struct sl_tcp_conn *c, uint32_t n)
+{
+	struct sl_tcp_stack *st = c->stack;
+	struct sl_tcp_seg *s;
+
+	c->sndq_len -= n;
+	n += c->sndq_off;
+	while ((s = c->sndq_head) != NULL && s->len <= n) {
+		n -= s->len;
+		c->sndq_head = s->next;
+		st->ops->seg_free(st->env, s);
+	}
+	if (c->sndq_head == NULL)
+		c->sndq_tail = NULL;
+	c->sndq_off = n;
+}
+
+/*
+ * sl_tcp__rtt_sample(<c>, <r>): RFC 6298 2.2 (first measurement) and 2.3 (later ones), with
+ * alpha = 1/8, beta = 1/4, G = the wheel tick; 2.4/2.5: clamp to [rto_min, rto_max].
+ */
+void
+sl_tcp__rtt_sample(struct sl_tcp_conn *c, uint32_t r)
+{
+	const struct sl_tcp_params *p = &c->stack->p;
+	uint32_t k, rto;
+
+	if (r == 0)
+		r = 1;
+	if (c->srtt_us == 0) {
+		c->srtt_us = r;
+		c->rttvar_us = r / 2;
+	} else {
+		uint32_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+
+		c->rttvar_us = (uint32_t)(((uint64_t)c->rttvar_us * 3 + delta) / 4);
+		c->srtt_us = (uint32_t)(((uint64_t)c->srtt_us * 7 + r) / 8);
+	}
+	k = c->rttvar_us > UINT32_MAX / 4 ? UINT32_MAX : 4 * c->rttvar_us;
+	if (k < p->tick_us)
+		k = p->tick_us;
+	rto = c->srtt_us > UINT32_MAX - k ? UINT32_MAX : c->srtt_us + k;
+	if (rto < p->rto_min_us)
+		rto = p->rto_min_us;
+	if (rto > p->rto_max_us)
+		rto = p->rto_max_us;
+	c->rto_us = rto;
+}
+
+/* ---- the application's calls ---- */
+
+static int
+can_send(const struct sl_tcp_conn *c)
+{
+	return c->state == SL_TCP_ESTABLISHED || c->state == SL_TCP_CLOSE_WAIT;
+}
+
+uint32_t
+sl_tcp_send_space(const struct sl_tcp_conn *c)
+{
+	uint32_t buf = c->stack->p.snd_buf;
+
+	if (!can_send(c) || (c->flags & (SL_TCP_F_SHUT_WR | SL_TCP_F_APP_CLOSED)))
+		return 0;
+	return buf > c->sndq_len ? buf - c->sndq_len : 0;
+}
+
+/*
+ * sl_tcp_send(<c>, <chain>, <now_us>): queue <chain> whole. A chain longer than the space
+ * left is refused, except into an empty queue (so that `writable` always leads somewhere).
+ * Segments go out at once when the window allows (no Nagle: a load balancer's replies are
+ * latency-bound).
+ */
+int
+sl_tcp_send(struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint64_t now_us)
+{
+	struct sl_tcp_stack *st = c->stack;
+	struct sl_tcp_seg *s, *tail = NULL;
+	uint64_t len = 0;
+
+	sl_tcp__now(st, now_us);
+	if (c->flags & (SL_TCP_F_SHUT_WR | SL_TCP_F_APP_CLOSED))
+		return -EPIPE;
+	if (!can_send(c))
+		return -ENOTCONN;
+	if (chain == NULL)
+		return 0;
+	for (s = chain; s != NULL; s = s->next) {
+		len += s->len;
+		tail = s;
+	}
+	if (len == 0) {
+		sl_tcp_seg_free_chain(st, chain);
+		return 0;
+	}
+	if ((c->sndq_len != 0 && len > sl_tcp_send_space(c)) || len > SL_TCP_WIN_MAX) {
+		c->flags |= SL_TCP_F_WANT_WRITABLE;
+		return -ENOBUFS;
+	}
+	if (c->sndq_tail != NULL)
+		c->sndq_tail->next = chain;
+	else
+		c->sndq_head = chain;
+	c->sndq_tail = tail;
+	c->sndq_len += (uint32_t)len;
+	sl_tcp__output(c);
+	return 0;
+}
+
+/*
+ * sl_tcp_consumed(<c>, <n>, <now_us>): give <n> bytes back to the receive window. RFC 9293
+ * 3.8.6.2.2 (receiver SWS avoidance): announce the larger window at once only when it
+ * opens by at least min(2 * MSS, rcv_buf / 2); smaller openings ride on the next ACK.
+ */
+void
+sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t n, uint64_t now_us)
+{
+	struct sl_tcp_stack *st = c->stack;
+	uint32_t avail, adv, thresh;
+
+	sl_tcp__now(st, now_us);
+	c->rcv_held -= sl_tcp__min32(n, c->rcv_held);
+	if (c->state != SL_TCP_ESTABLISHED && c->state != SL_TCP_FIN_WAIT_1 &&
+	    c->state != SL_TCP_FIN_WAIT_2)
+		return;
+	avail = st->p.rcv_buf - sl_tcp__min32(c->rcv_held, st->p.rcv_buf);
+	adv = (uint32_t)sl_seq_diff(c->rcv_adv, c->rcv_nxt);
+	thresh = sl_tcp__min32(2u * c->mss, st->p.rcv_buf / 2);
+	if (avail > adv && avail - adv >= thresh) {
+		c->flags |= SL_TCP_F_ACK_NOW;
+		if (!(c->flags & SL_TCP_F_BUSY))
+			sl_tcp__ack_flush(c);
+	}
+}
+
+/* RFC 9293 3.10.4 CLOSE in ESTABLISHED / CLOSE-WAIT: FIN after the queued data. */
+int
+sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now_us)
+{
+	sl_tcp__now(c->stack, now_us);
+	if (c->flags & SL_TCP_F_SHUT_WR)
+		return 0;
+	if (c->state == SL_TCP_ESTABLISHED)
+		sl_tcp__set_state(c, SL_TCP_FIN_WAIT_1);
+	else if (c->state == SL_TCP_CLOSE_WAIT)
+		sl_tcp__set_state(c, SL_TCP_LAST_ACK);
+	else
+		return -ENOTCONN;
+	c->flags |= SL_TCP_F_SHUT_WR;
+	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+	sl_tcp__output(c);
+	return 0;
+}
+
+void
+sl_tcp_close(struct sl_tcp_conn *c, uint64_t now_us)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	sl_tcp__now(st, now_us);
+	if (c->flags & SL_TCP_F_APP_CLOSED)
+		return;
+	c->flags |= SL_TCP_F_APP_CLOSED;
+	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+	switch (c->state) {
+	case SL_TCP_CLOSED: /* a zombie: its close had ended before */
+		sl_tcp__reap(c);
+		break;
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		sl_tcp_shutdown(c, now_us);
+		break;
+	case SL_TCP_FIN_WAIT_2:
+		/* nobody reads any more: do not wait forever for the peer's FIN */
+		sl_tcp__timer_arm(st, &c->wait_timer, st->p.fin_wait2_us);
+		break;
+	case SL_TCP_SYN_RCVD:
+		sl_tcp_abort(c, now_us);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * sl_tcp_abort(<c>, <now_us>): RFC 9293 3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> from SYN-RECEIVED,
+ * ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT; CLOSING, LAST-ACK and TIME-WAIT just delete the TCB.
+ */
+void
+sl_tcp_abort(struct sl_tcp_conn *c, uint64_t now_us)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	sl_tcp__now(st, now_us);
+	if (c->state == SL_TCP_CLOSED) {
+		if (!(c->flags & SL_TCP_F_APP_CLOSED)) {
+			c->flags |= SL_TCP_F_APP_CLOSED;
+			sl_tcp__reap(c);
+		}
+		return;
+	}
+	c->flags |= SL_TCP_F_APP_CLOSED;
+	if (c->state != SL_TCP_CLOSING && c->state != SL_TCP_LAST_ACK &&
+	    c->state != SL_TCP_TIME_WAIT)
+		sl_tcp__send_rst(c);
+	sl_tcp__end(c, &st->stats.conn_aborted, SL_TCP_END_SILENT);
+}
+
+struct sl_tcp_seg *
+sl_tcp_seg_alloc(struct sl_tcp_stack *st, uint32_t room)
+{
+	struct sl_tcp_seg *s = st->ops->seg_alloc(st->env, room);
+
+	if (s != NULL)
+		s->next = NULL;
+	return s;
+}
+
+void
+sl_tcp_seg_free_chain(struct sl_tcp_stack *st, struct sl_tcp_seg *chain)
+{
+	while (chain != NULL) {
+		struct sl_tcp_seg *next = chain->next;
+
+		st->ops->seg_free(st->env, chain);
+		chain = next;
+	}
+}

@@ -1,0 +1,298 @@
+/**
+ * @file
+ * Segments out: the header and options, the window we advertise, the checksum, and the
+ * send side (segmentation of the send queue to MSS, the FIN after it, ACKs, RSTs).
+ *
+ * Payload is copied from the send queue into a buffer from ops->pkt_alloc; the queue keeps
+ * the bytes until they are acknowledged. snd_max is RFC 9293's SND.NXT (the highest sequence
+ * sent); snd_nxt is where the next segment starts, pulled back to snd_una by a retransmission
+ * timeout (go-back-N) and moved on again as segments go out or ACKs pass it.
+ */
+#include "tcp-priv.h"
+
+uint32_t
+sl_tcp__phdr_sum(struct sl_ip4 src, struct sl_ip4 dst, uint32_t tcp_len)
+{
+	return (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) +
+	       SL_IPPROTO_TCP + tcp_len;
+}
+
+/* Write the 20 fixed bytes of a header from our side of <t>. */
+static void
+hdr_write(uint8_t *h, const struct sl_tcp_tuple *t, uint32_t seq, uint32_t ack, uint8_t flags,
+	  uint16_t wnd, unsigned int hlen)
+{
+	sl_wr_be16(h + SL_TCP_SPORT, t->lport);
+	sl_wr_be16(h + SL_TCP_DPORT, t->rport);
+	sl_wr_be32(h + SL_TCP_SEQ, seq);
+	sl_wr_be32(h + SL_TCP_ACK, ack);
+	h[SL_TCP_OFF] = (uint8_t)((hlen / 4) << 4);
+	h[SL_TCP_FLAGS] = flags;
+	sl_wr_be16(h + SL_TCP_WIN, wnd);
+	sl_wr_be16(h + SL_TCP_CSUM, 0);
+	sl_wr_be16(h + SL_TCP_URP, 0);
+}
+
+/*
+ * Checksum of the <tcp_len> bytes at <h> (RFC 9293 3.1: over the pseudo-header, the header
+ * and the data). With tx_csum_offload the port finishes it: write the folded pseudo-header
+ * sum, not complemented (what the NIC expects, as DPDK's rte_ipv4_phdr_cksum()).
+ */
+static void
+csum_write(const struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, uint8_t *h,
+	   uint32_t tcp_len)
+{
+	uint32_t ph = sl_tcp__phdr_sum(t->laddr, t->raddr, tcp_len);
+
+	if (st->p.tx_csum_offload) {
+		while (ph >> 16)
+			ph = (ph & 0xffff) + (ph >> 16);
+		sl_wr_be16(h + SL_TCP_CSUM, (uint16_t)ph);
+	} else {
+		sl_wr_be16(h + SL_TCP_CSUM, sl_net_csum(h, tcp_len, ph));
+	}
+}
+
+/*
+ * sl_tcp__send_ctl(<st>, <t>, <seq>, <ack>, <flags>): a bare segment with window 0 and no
+ * connection behind it, such as the RST answers of RFC 9293 3.10.7.1.
+ */
+void
+sl_tcp__send_ctl(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct sl_tcp_seq seq,
+		 struct sl_tcp_seq ack, uint8_t flags)
+{
+	uint8_t *frame;
+	void *pkt = st->ops->pkt_alloc(st->env, &frame, SL_TCP_L4_OFF + SL_TCP_HLEN);
+	uint8_t *h;
+
+	if (pkt == NULL) {
+		st->stats.drop_no_buf++;
+		return;
+	}
+	h = frame + SL_TCP_L4_OFF;
+	hdr_write(h, t, seq.v, ack.v, flags, 0, SL_TCP_HLEN);
+	csum_write(st, t, h, SL_TCP_HLEN);
+	st->ops->pkt_xmit(st->env, pkt, frame, SL_TCP_HLEN, t);
+	st->stats.segs_out++;
+	if (flags & SL_TCP_RST)
+		st->stats.rst_out++;
+}
+
+void
+sl_tcp__send_rst(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_seq zero = {0};
+
+	sl_tcp__send_ctl(c->stack, &c->tuple, c->snd_max, zero, SL_TCP_RST);
+}
+
+/*
+ * sl_tcp__wnd_field(<c>): RCV.WND = rcv_buf - rcv_held, shifted by our scale (RFC 7323 2.3),
+ * rounded up where rounding down would move the right edge left: RFC 9293 3.8.6.2.2 ("the
+ * receiver ... MUST NOT shrink the window, i.e., move the right window edge to the left").
+ * rcv_adv follows the edge announced.
+ */
+uint16_t
+sl_tcp__wnd_field(struct sl_tcp_conn *c)
+{
+	uint32_t buf = c->stack->p.rcv_buf;
+	uint32_t avail = buf - sl_tcp__min32(c->rcv_held, buf);
+	int32_t d = sl_seq_diff(c->rcv_adv, c->rcv_nxt);
+	uint32_t adv = d > 0 ? (uint32_t)d : 0;
+	uint32_t wnd = avail > adv ? avail : adv;
+	uint32_t field = wnd >> c->rcv_wscale;
+	struct sl_tcp_seq edge;
+
+	if (((uint64_t)field << c->rcv_wscale) < adv)
+		field++;
+	if (field > 0xffff)
+		field = 0xffff;
+	edge = sl_seq_add(c->rcv_nxt, field << c->rcv_wscale);
+	if (sl_seq_gt(edge, c->rcv_adv))
+		c->rcv_adv = edge;
+	return (uint16_t)field;
+}
+
+/* Copy <len> bytes of the send queue, from <off> bytes after snd_una, to <dst>. */
+static void
+sndq_copy(const struct sl_tcp_conn *c, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	const struct sl_tcp_seg *s = c->sndq_head;
+
+	off += c->sndq_off;
+	while (s != NULL && off >= s->len) {
+		off -= s->len;
+		s = s->next;
+	}
+	while (s != NULL && len != 0) {
+		uint32_t n = sl_tcp__min32(s->len - off, len);
+
+		memcpy(dst, s->data + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+		s = s->next;
+	}
+}
+
+/* After any segment carrying our current ACK: nothing is owed any more. */
+static void
+ack_sent(struct sl_tcp_conn *c)
+{
+	c->rcv_acked = c->rcv_nxt;
+	c->unacked_segs = 0;
+	c->flags &= (uint8_t)~SL_TCP_F_ACK_NOW;
+	if (sl_tcp__timer_armed(&c->delack_timer))
+		sl_tcp__timer_cancel(&c->delack_timer);
+}
+
+/*
+ * sl_tcp__xmit(<c>, <seq>, <len>, <flags>): build and send one segment. SYN segments carry
+ * MSS and, when scaling was agreed, the window scale (RFC 7323 2.2: a <SYN,ACK> carries it
+ * only if the <SYN> did), and an unscaled window. Sequence bookkeeping: snd_nxt and snd_max
+ * move past what the segment occupies; new data starts an RTT measurement when none runs
+ * (RFC 6298 3); a segment below snd_max is a retransmission. The retransmission timer runs
+ * while anything occupying sequence space is outstanding (RFC 6298 5.1).
+ */
+int
+sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t flags)
+{
+	struct sl_tcp_stack *st = c->stack;
+	uint32_t seqspace = len + ((flags & SL_TCP_SYN) != 0) + ((flags & SL_TCP_FIN) != 0);
+	unsigned int hlen = SL_TCP_HLEN;
+	struct sl_tcp_seq end;
+	uint8_t *frame, *h;
+	uint16_t wnd;
+	void *pkt;
+
+	if (flags & SL_TCP_SYN) {
+		uint32_t avail = st->p.rcv_buf - sl_tcp__min32(c->rcv_held, st->p.rcv_buf);
+
+		wnd = (uint16_t)sl_tcp__min32(avail, 0xffff);
+		if (sl_seq_gt(sl_seq_add(c->rcv_nxt, wnd), c->rcv_adv))
+			c->rcv_adv = sl_seq_add(c->rcv_nxt, wnd);
+		hlen += SL_TCP_OPT_MSS_LEN + ((c->snd_wscale | c->rcv_wscale) ? 4 : 0);
+	} else {
+		wnd = sl_tcp__wnd_field(c);
+	}
+	pkt = st->ops->pkt_alloc(st->env, &frame, (uint16_t)(SL_TCP_L4_OFF + hlen + len));
+	if (SL_UNLIKELY(pkt == NULL)) {
+		st->stats.drop_no_buf++;
+		/* try again from a timer: data and control from the retransmission timer, an
+		 * ACK from the delayed-ACK one */
+		if (seqspace != 0 && !sl_tcp__timer_armed(&c->rexmit_timer))
+			sl_tcp__rexmit_arm(c);
+		else if (seqspace == 0 && !sl_tcp__timer_armed(&c->delack_timer))
+			sl_tcp__timer_arm(st, &c->delack_timer, st->p.delack_us);
+		return -ENOBUFS;
+	}
+	h = frame + SL_TCP_L4_OFF;
+	hdr_write(h, &c->tuple, seq.v, c->rcv_nxt.v, flags | SL_TCP_ACK_F, wnd, hlen);
+	if (flags & SL_TCP_SYN) {
+		uint8_t *o = h + SL_TCP_HLEN;
+
+		o[0] = SL_TCP_OPT_MSS;
+		o[1] = SL_TCP_OPT_MSS_LEN;
+		sl_wr_be16(o + 2, st->p.mss);
+		if (hlen > SL_TCP_HLEN + SL_TCP_OPT_MSS_LEN) {
+			o[4] = SL_TCP_OPT_NOP;
+			o[5] = SL_TCP_OPT_WS;
+			o[6] = SL_TCP_OPT_WS_LEN;
+			o[7] = c->rcv_wscale;
+		}
+	}
+	if (len != 0)
+		sndq_copy(c, (uint32_t)sl_seq_diff(seq, c->snd_una), h + hlen, len);
+	csum_write(st, &c->tuple, h, hlen + len);
+	st->ops->pkt_xmit(st->env, pkt, frame, (uint16_t)(hlen + len), &c->tuple);
+	st->stats.segs_out++;
+	st->stats.bytes_out += len;
+	ack_sent(c);
+	if (seqspace == 0)
+		return 0;
+	end = sl_seq_add(seq, seqspace);
+	if (sl_seq_lt(seq, c->snd_max))
+		st->stats.retransmits++;
+	else if (!(c->flags & SL_TCP_F_TIMING)) {
+		c->flags |= SL_TCP_F_TIMING;
+		c->rtt_seq = end;
+		c->rtt_start_us = st->now_us;
+	}
+	if (sl_seq_gt(end, c->snd_nxt))
+		c->snd_nxt = end;
+	if (sl_seq_gt(end, c->snd_max))
+		c->snd_max = end;
+	if (!sl_tcp__timer_armed(&c->rexmit_timer))
+		sl_tcp__rexmit_arm(c);
+	return 0;
+}
+
+void
+sl_tcp__send_ack(struct sl_tcp_conn *c)
+{
+	sl_tcp__xmit(c, c->snd_max, 0, 0);
+}
+
+void
+sl_tcp__ack_flush(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	if (c->state == SL_TCP_CLOSED)
+		return;
+	if (c->flags & SL_TCP_F_ACK_NOW)
+		sl_tcp__send_ack(c);
+	else if (c->rcv_acked.v != c->rcv_nxt.v && !sl_tcp__timer_armed(&c->delack_timer))
+		sl_tcp__timer_arm(st, &c->delack_timer, st->p.delack_us); /* RFC 9293 3.8.6.3 */
+}
+
+/*
+ * sl_tcp__output(<c>): send the queue from snd_nxt as far as the peer's window allows, in
+ * segments of at most MSS, PSH on the last; the FIN rides on the last data segment or goes
+ * alone once everything before it was sent (it needs no window). When data waits for a
+ * zero window with nothing outstanding, the retransmission timer runs as the persist timer
+ * (RFC 9293 3.8.6.1: the window must be probed).
+ */
+void
+sl_tcp__output(struct sl_tcp_conn *c)
+{
+	uint32_t off, unsent = 0;
+
+	switch (c->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	default:
+		return;
+	}
+	for (;;) {
+		struct sl_tcp_seq edge = sl_seq_add(c->snd_una, c->snd_wnd);
+		int32_t usable = sl_seq_diff(edge, c->snd_nxt);
+		uint32_t len;
+		uint8_t flags;
+
+		off = (uint32_t)sl_seq_diff(c->snd_nxt, c->snd_una);
+		if (off >= c->sndq_len) {
+			unsent = 0;
+			break;
+		}
+		unsent = c->sndq_len - off;
+		if (usable <= 0)
+			break;
+		len = sl_tcp__min32(sl_tcp__min32(unsent, (uint32_t)usable), c->mss);
+		flags = len == unsent ? SL_TCP_PSH : 0;
+		if (len == unsent && (c->flags & SL_TCP_F_SHUT_WR))
+			flags |= SL_TCP_FIN;
+		if (sl_tcp__xmit(c, c->snd_nxt, len, flags) < 0)
+			return;
+	}
+	if ((c->flags & SL_TCP_F_SHUT_WR) && c->snd_nxt.v == sl_tcp__fin_seq(c).v) {
+		if (sl_tcp__xmit(c, c->snd_nxt, 0, SL_TCP_FIN) < 0)
+			return;
+	}
+	if (unsent != 0 && c->snd_una.v == c->snd_max.v && !sl_tcp__timer_armed(&c->rexmit_timer))
+		sl_tcp__rexmit_arm(c);
+}
