@@ -229,6 +229,26 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			      (json_int_t)es.obytes, "imissed", (json_int_t)es.imissed, "ierrors",
 			      (json_int_t)es.ierrors, "oerrors", (json_int_t)es.oerrors,
 			      "rx_nombuf", (json_int_t)es.rx_nombuf);
+		{
+			struct sl_impair_stats irx, itx;
+
+			memset(&irx, 0, sizeof(irx));
+			memset(&itx, 0, sizeof(itx));
+			for (unsigned int w = 0; w < app->dp->n_workers; w++)
+				sl_dp_impair_stats_add(app->dp, w, p, &irx, &itx);
+			for (size_t i = 0; i < SL_IMPAIR_STATS_COUNT; i++) {
+				char name[64];
+
+				snprintf(name, sizeof(name), "impair_rx_%s",
+					 sl_impair_stats_names[i]);
+				json_object_set_new(
+					j, name, json_integer((json_int_t)((uint64_t *)&irx)[i]));
+				snprintf(name, sizeof(name), "impair_tx_%s",
+					 sl_impair_stats_names[i]);
+				json_object_set_new(
+					j, name, json_integer((json_int_t)((uint64_t *)&itx)[i]));
+			}
+		}
 		json_object_set_new(j, "mbufs_free",
 				    json_integer(rte_mempool_avail_count(app->ports[p].pool)));
 		json_object_set_new(j, "mbufs", json_integer(app->ports[p].pool->size));

@@ -111,6 +111,13 @@ start_ports(struct app *app)
 		app->l3[p].addr = cp->addr;
 		app->l3[p].prefix_len = cp->prefix_len;
 		app->l3[p].routes = &cp->routes;
+		app->l3[p].impair_rx = cp->impair_rx;
+		app->l3[p].impair_tx = cp->impair_tx;
+		if (cp->impair_rx.enabled || cp->impair_tx.enabled)
+			MAIN_LOG(WARNING,
+				 "ports[%u] (%s): impairment stage on: this port drops, "
+				 "delays or reorders traffic on purpose",
+				 p, cp->name);
 	}
 	return 0;
 }

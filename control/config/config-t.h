@@ -12,6 +12,7 @@
 
 #include "net-t.h"
 #include "sl_addr-t.h"
+#include "impair-t.h"
 #include "tcp-t.h"
 
 #define SL_CFG_MAX_PORTS 8
@@ -51,6 +52,10 @@ struct sl_cfg_port {
 	/* ports[i].routes: [{"dst": "a.b.c.d/len", "via": "a.b.c.d"}], plus 0.0.0.0/0 via the
 	 * gateway when one is set; every "via" is on the port's subnet. */
 	struct sl_route_table routes;
+	/* ports[i].impair.rx / .tx: {"loss_pct": 0..100, "duplicate_pct": 0..100,
+	 * "reorder_pct": 0..100, "delay_ms": 0..10000, "jitter_ms": 0..delay_ms, "seed": int};
+	 * off unless given. For tests: it drops, copies, reorders and delays real traffic. */
+	struct sl_impair_conf impair_rx, impair_tx;
 };
 
 struct sl_config {

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "impair.h"
 #include "sl_log.h"
 #include "sl_util.h"
 
@@ -847,6 +848,85 @@ cfg_port_routes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_fi
 	return 0;
 }
 
+/*
+ * ports[i].impair: the impairment stage of each direction
+ */
+
+static int
+cfg_pct(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	uint32_t *p = (uint32_t *)((char *)obj + f->off);
+	double v;
+
+	if (!json_is_number(val))
+		return cfg_err(ctx, "must be a number from 0 to 100");
+	v = json_number_value(val);
+	if (!(v >= 0 && v <= 100))
+		return cfg_err(ctx, "must be a number from 0 to 100");
+	*p = sl_impair_pct(v);
+	return 0;
+}
+
+#define CFG_PCT(key, member)                                                                       \
+	{                                                                                          \
+		.name = key, .parse = cfg_pct, .off = offsetof(struct sl_impair_conf, member)      \
+	}
+
+static const struct cfg_field cfg_impair_dir_fields[] = {
+	CFG_PCT("loss_pct", loss),
+	CFG_PCT("duplicate_pct", duplicate),
+	CFG_PCT("reorder_pct", reorder),
+	CFG_INT("delay_ms", struct sl_impair_conf, delay_us, 0, 10000, 1000),
+	CFG_INT("jitter_ms", struct sl_impair_conf, jitter_us, 0, 10000, 1000),
+	CFG_INT("seed", struct sl_impair_conf, seed, 0, INT64_MAX, 1),
+};
+
+static int
+cfg_impair_dir(struct cfg_ctx *ctx, json_t *val, struct sl_impair_conf *c)
+{
+	int rc;
+
+	if (!json_is_object(val))
+		return cfg_err(ctx, "must be an object");
+	rc = cfg_object(ctx, val, cfg_impair_dir_fields, SL_ARRAY_SIZE(cfg_impair_dir_fields), c);
+	if (rc < 0)
+		return rc;
+	if (c->jitter_us > c->delay_us) {
+		cfg_push_key(ctx, "jitter_ms");
+		return cfg_err(ctx, "must not exceed delay_ms (%u)", c->delay_us / 1000);
+	}
+	c->enabled = c->loss || c->duplicate || c->reorder || c->delay_us;
+	return 0;
+}
+
+static int
+cfg_impair_rx(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	(void)f;
+	return cfg_impair_dir(ctx, val, &((struct sl_cfg_port *)obj)->impair_rx);
+}
+
+static int
+cfg_impair_tx(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	(void)f;
+	return cfg_impair_dir(ctx, val, &((struct sl_cfg_port *)obj)->impair_tx);
+}
+
+static const struct cfg_field cfg_impair_fields[] = {
+	CFG_FN("rx", cfg_impair_rx, false),
+	CFG_FN("tx", cfg_impair_tx, false),
+};
+
+static int
+cfg_port_impair(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	(void)f;
+	if (!json_is_object(val))
+		return cfg_err(ctx, "must be an object");
+	return cfg_object(ctx, val, cfg_impair_fields, SL_ARRAY_SIZE(cfg_impair_fields), obj);
+}
+
 static const struct cfg_field cfg_port_fields[] = {
 	CFG_FN("name", cfg_port_name, true),
 	CFG_FN("vdev", cfg_port_vdev, true),
@@ -855,6 +935,7 @@ static const struct cfg_field cfg_port_fields[] = {
 	CFG_INT("mtu", struct sl_cfg_port, mtu, 576, 9000, 1),
 	CFG_FN("mac", cfg_port_mac, false),
 	CFG_FN("routes", cfg_port_routes, false),
+	CFG_FN("impair", cfg_port_impair, false),
 };
 
 /*

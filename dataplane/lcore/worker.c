@@ -29,6 +29,7 @@
 #include <rte_random.h>
 #include <rte_ring.h>
 
+#include "impair.h"
 #include "sl_log.h"
 #include "tcp.h"
 
@@ -56,24 +57,44 @@ tsc_to_us(const struct sl_dp *dp, uint64_t tsc)
 
 /* ---- TX buffer: flushed when full and on the drain deadline ---- */
 
-/* @return the number of frames handed to the driver (a flush is work). */
+/* Hand `n` frames to the driver; what it does not take is freed and counted. */
 static unsigned int
-txb_flush(struct sl_worker_port *wp)
+tx_burst(struct sl_worker_port *wp, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct sl_worker *w = wp->w;
 	uint64_t t0;
 	uint16_t sent;
 
-	if (wp->txn == 0)
+	if (n == 0)
 		return 0;
 	t0 = rte_rdtsc();
-	sent = rte_eth_tx_burst(wp->port->port_id, wp->queue, wp->txb, wp->txn);
+	sent = rte_eth_tx_burst(wp->port->port_id, wp->queue, pkts, n);
 	w->stats.pmd_cycles += rte_rdtsc() - t0;
 	w->stats.tx_packets += sent;
-	if (SL_UNLIKELY(sent < wp->txn)) {
-		w->stats.tx_dropped += (uint64_t)(wp->txn - sent);
-		rte_pktmbuf_free_bulk(&wp->txb[sent], wp->txn - sent);
+	if (SL_UNLIKELY(sent < n)) {
+		w->stats.tx_dropped += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
+	return sent;
+}
+
+/* @return the number of frames handed to the driver (a flush is work). */
+static unsigned int
+txb_flush(struct sl_worker_port *wp)
+{
+	unsigned int sent;
+
+	if (wp->txn == 0)
+		return 0;
+	if (SL_UNLIKELY(wp->imp_tx != NULL)) {
+		struct rte_mbuf *out[2 * SL_TXB_SIZE];
+		unsigned int n = sl_impair_push(wp->imp_tx, (void **)wp->txb, wp->txn, (void **)out,
+						SL_ARRAY_SIZE(out), wp->w->now_us);
+
+		wp->txn = 0;
+		return tx_burst(wp, out, (uint16_t)n);
+	}
+	sent = tx_burst(wp, wp->txb, wp->txn);
 	wp->txn = 0;
 	return sent;
 }
@@ -514,12 +535,13 @@ inbox_poll(struct sl_worker *w, uint64_t now_us)
 
 /* ---- the loop ---- */
 
+static void port_process(struct sl_worker *w, struct sl_worker_port *wp, struct rte_mbuf **pkts,
+			 unsigned int n, uint64_t now_us);
+
 static unsigned int
 port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t now_us)
 {
 	struct rte_mbuf *pkts[256];
-	struct sl_net_result res;
-	struct tcp_burst tb;
 	uint64_t t0 = rte_rdtsc();
 	uint16_t n = rte_eth_rx_burst(wp->port->port_id, wp->queue, pkts, burst);
 
@@ -527,8 +549,64 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 		return 0;
 	w->stats.pmd_cycles += rte_rdtsc() - t0;
 	w->stats.rx_packets += n;
+	if (SL_UNLIKELY(wp->imp_rx != NULL)) {
+		struct rte_mbuf *out[512];
+		unsigned int k = sl_impair_push(wp->imp_rx, (void **)pkts, n, (void **)out,
+						SL_ARRAY_SIZE(out), now_us);
+
+		port_process(w, wp, out, k, now_us);
+		return n;
+	}
+	port_process(w, wp, pkts, n, now_us);
+	return n;
+}
+
+/* Packets whose impairment delay is over: received ones are processed, sent ones sent. */
+static unsigned int
+impair_poll(struct sl_worker *w, uint64_t now_us)
+{
+	struct rte_mbuf *out[256];
+	unsigned int work = 0;
+
+	for (unsigned int p = 0; p < w->n_ports; p++) {
+		struct sl_worker_port *wp = &w->ports[p];
+		unsigned int n;
+
+		if (wp->imp_rx != NULL && sl_impair_pending(wp->imp_rx)) {
+			n = sl_impair_poll(wp->imp_rx, (void **)out, SL_ARRAY_SIZE(out), now_us);
+			port_process(w, wp, out, n, now_us);
+			work += n;
+		}
+		if (wp->imp_tx != NULL && sl_impair_pending(wp->imp_tx)) {
+			n = sl_impair_poll(wp->imp_tx, (void **)out, SL_ARRAY_SIZE(out), now_us);
+			work += tx_burst(wp, out, (uint16_t)n);
+		}
+	}
+	return work;
+}
+
+static int
+impair_pending(const struct sl_worker *w)
+{
+	for (unsigned int p = 0; p < w->n_ports; p++) {
+		const struct sl_worker_port *wp = &w->ports[p];
+
+		if ((wp->imp_rx != NULL && sl_impair_pending(wp->imp_rx)) ||
+		    (wp->imp_tx != NULL && sl_impair_pending(wp->imp_tx)))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+port_process(struct sl_worker *w, struct sl_worker_port *wp, struct rte_mbuf **pkts, unsigned int n,
+	     uint64_t now_us)
+{
+	struct sl_net_result res;
+	struct tcp_burst tb;
+
 	tb.n = 0;
-	for (uint16_t i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
 		switch (sl_net_input(&wp->nif, rte_pktmbuf_mtod(m, uint8_t *), m->pkt_len,
@@ -539,6 +617,8 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 		case SL_NET_L4:
 			/* TCP in one segment goes to the stack; the rest has no taker yet. */
 			if (res.l4.proto == SL_IPPROTO_TCP && m->nb_segs == 1) {
+				if (SL_UNLIKELY(tb.n == SL_ARRAY_SIZE(tb.segs)))
+					tcp_burst_run(w, &tb);
 				tcp_burst_add(&tb, m, &res, wp->port->rx_l4_csum);
 			} else {
 				w->stats.no_l4_handler++;
@@ -551,7 +631,6 @@ port_rx(struct sl_worker *w, struct sl_worker_port *wp, uint16_t burst, uint64_t
 		}
 	}
 	tcp_burst_run(w, &tb);
-	return n;
 }
 
 static void
@@ -594,6 +673,8 @@ worker_main(void *arg)
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
+		if (SL_UNLIKELY(w->impaired))
+			work += impair_poll(w, now_us);
 		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
 			sl_tcp_timer(w->tcp, now_us);
 			last_tcp_timer = t0;
@@ -629,7 +710,8 @@ worker_main(void *arg)
 		 * about 25 us of CPU in a VM (timer programming), so the longest sleep sets what
 		 * an idle worker costs the machine. Never sleep with frames still buffered.
 		 */
-		if (t1 - idle_since >= dp->spin_tsc && !pending_tx) {
+		if (t1 - idle_since >= dp->spin_tsc && !pending_tx &&
+		    !(w->impaired && impair_pending(w))) {
 			idle_sleep(w, sleep_us);
 			if (sleep_us < sleep_max)
 				sleep_us = sleep_us * 2 < sleep_max ? sleep_us * 2 : sleep_max;
@@ -645,6 +727,53 @@ worker_main(void *arg)
 }
 
 /* ---- control side ---- */
+
+static void *
+impair_copy(void *user, void *pkt)
+{
+	struct sl_worker_port *wp = user;
+
+	return rte_pktmbuf_copy(pkt, wp->port->pool, 0, UINT32_MAX);
+}
+
+static void
+impair_free(void *user, void *pkt)
+{
+	(void)user;
+	rte_pktmbuf_free(pkt);
+}
+
+static const struct sl_impair_ops impair_ops = {.copy = impair_copy, .free = impair_free};
+
+/* A stage for one direction of one port, or NULL when that direction is not impaired. */
+static int
+impair_create(struct sl_worker_port *wp, const struct sl_impair_conf *conf, struct sl_impair **out)
+{
+	struct sl_impair *im;
+
+	*out = NULL;
+	if (!conf->enabled)
+		return 0;
+	im = rte_zmalloc("sl_impair", sizeof(*im), RTE_CACHE_LINE_SIZE);
+	if (im == NULL)
+		return -ENOMEM;
+	if (sl_impair_init(im, conf, &impair_ops, wp, rte_rand()) != 0) {
+		rte_free(im);
+		return -EINVAL;
+	}
+	*out = im;
+	wp->w->impaired = 1;
+	return 0;
+}
+
+static void
+impair_destroy(struct sl_impair *im)
+{
+	if (im == NULL)
+		return;
+	sl_impair_flush(im);
+	rte_free(im);
+}
 
 static const struct sl_tcp_app_ops *
 service_ops(uint8_t service)
@@ -804,7 +933,9 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 			wp->w = w;
 			wp->port = &ports[p];
 			wp->queue = (uint16_t)i;
-			if (sl_net_if_init(&wp->nif, &nc, &net_ops, wp) != 0)
+			if (sl_net_if_init(&wp->nif, &nc, &net_ops, wp) != 0 ||
+			    impair_create(wp, &l3[p].impair_rx, &wp->imp_rx) != 0 ||
+			    impair_create(wp, &l3[p].impair_tx, &wp->imp_tx) != 0)
 				goto fail;
 		}
 		if (worker_tcp_init(w) != 0)
@@ -852,6 +983,10 @@ sl_dp_free(struct sl_dp *dp)
 		if (dp->workers[i] == NULL)
 			continue;
 		worker_tcp_fini(dp->workers[i]);
+		for (unsigned int p = 0; p < dp->workers[i]->n_ports; p++) {
+			impair_destroy(dp->workers[i]->ports[p].imp_rx);
+			impair_destroy(dp->workers[i]->ports[p].imp_tx);
+		}
 		rte_ring_free(dp->workers[i]->inbox);
 		rte_free(dp->workers[i]);
 	}
@@ -938,4 +1073,26 @@ sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_n, un
 {
 	*free_n = rte_mempool_avail_count(dp->workers[w]->conn_pool);
 	*total = dp->workers[w]->conn_pool->size;
+}
+
+static void
+impair_stats_add(const struct sl_impair *im, struct sl_impair_stats *sum)
+{
+	const uint64_t *src = (const uint64_t *)&im->stats;
+	uint64_t *dst = (uint64_t *)sum;
+
+	for (size_t i = 0; i < SL_IMPAIR_STATS_COUNT; i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void
+sl_dp_impair_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
+		       struct sl_impair_stats *rx, struct sl_impair_stats *tx)
+{
+	const struct sl_worker_port *wp = &dp->workers[w]->ports[p];
+
+	if (wp->imp_rx != NULL)
+		impair_stats_add(wp->imp_rx, rx);
+	if (wp->imp_tx != NULL)
+		impair_stats_add(wp->imp_tx, tx);
 }

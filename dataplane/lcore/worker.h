@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "impair-t.h"
 #include "lcore-t.h"
 #include "net.h"
 #include "port-t.h"
@@ -22,6 +23,7 @@
 #include "tcp-t.h"
 
 struct rte_hash;
+struct sl_impair;
 struct rte_ring;
 struct rte_mempool;
 
@@ -36,6 +38,7 @@ struct sl_worker_port {
 	uint16_t queue;
 	uint16_t txn;
 	struct rte_mbuf *txb[SL_TXB_SIZE];
+	struct sl_impair *imp_rx, *imp_tx; /* NULL unless configured: free when off */
 	struct sl_net_if nif;
 };
 
@@ -48,6 +51,7 @@ struct sl_worker {
 	struct rte_ring *inbox; /* multi-producer, this worker consumes */
 	uint16_t n_ports;
 	uint16_t ip_id;
+	int impaired;		/* some port has an impairment stage */
 	uint64_t now_us;	/* time of the current loop iteration */
 	uint32_t table_changes; /* connection table inserts and removals, for burst lookups */
 	struct rte_hash *conns; /* 4-tuple -> struct sl_tcp_conn */
@@ -85,11 +89,12 @@ struct sl_dp_params {
 	struct sl_dp_listener listeners[SL_DP_LISTENERS_MAX];
 };
 
-/** Per-port L3 identity, from configuration. */
+/** Per-port L3 identity and test impairments, from configuration. */
 struct sl_dp_port_l3 {
 	struct sl_ip4 addr;
 	uint8_t prefix_len;
 	const struct sl_route_table *routes;
+	struct sl_impair_conf impair_rx, impair_tx;
 };
 
 /** The whole data plane. Immutable after sl_dp_create() except `stop`. */
@@ -132,6 +137,10 @@ void sl_dp_msg_free(struct sl_dp *dp, struct sl_msg *msg);
 
 /** Copy a worker's loop counters (relaxed reads of another lcore's counters). */
 void sl_dp_lcore_stats(const struct sl_dp *dp, unsigned int w, struct sl_lcore_stats *out);
+
+/** Add worker `w`'s impairment counters of port `p` (rx, tx) into the sums. */
+void sl_dp_impair_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
+			    struct sl_impair_stats *rx, struct sl_impair_stats *tx);
 
 /** Copy worker `w`'s TCP counters. */
 void sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out);

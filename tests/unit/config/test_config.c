@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "impair.h"
 #include "sl_log.h"
 #include "sl_util.h"
 
@@ -112,6 +113,17 @@ static const struct bad_case bad_cases[] = {
 	 "listeners[1].address: duplicate of listeners[0].address 198.18.0.2:7"},
 	{CFG(", 'listeners': [{'address': '198.18.0.9:7', 'protocol': 'echo'}]"),
 	 "listeners[0].address: 198.18.0.9 is not the address of any port"},
+	/* impairment */
+	{PORTS(PORT(", 'impair': []")), "ports[0].impair: must be an object"},
+	{PORTS(PORT(", 'impair': {'up': {}}")), "ports[0].impair.up: unknown field"},
+	{PORTS(PORT(", 'impair': {'rx': {'loss_pct': 101}}")),
+	 "ports[0].impair.rx.loss_pct: must be a number from 0 to 100"},
+	{PORTS(PORT(", 'impair': {'tx': {'reorder_pct': '1'}}")),
+	 "ports[0].impair.tx.reorder_pct: must be a number from 0 to 100"},
+	{PORTS(PORT(", 'impair': {'rx': {'delay_ms': 20, 'jitter_ms': 30}}")),
+	 "ports[0].impair.rx.jitter_ms: must not exceed delay_ms (20)"},
+	{PORTS(PORT(", 'impair': {'rx': {'delay_ms': 10001}}")),
+	 "ports[0].impair.rx.delay_ms: must be an integer from 0 to 10000"},
 	/* tcp and limits */
 	{CFG(", 'tcp': {'mss': 100}"), "tcp.mss: must be an integer from 536 to 9000"},
 	{CFG(", 'tcp': {'wscale': 15}"), "tcp.wscale: must be an integer from 0 to 14"},
@@ -123,7 +135,6 @@ static const struct bad_case bad_cases[] = {
 	{CFG(", 'limits': {'connections_per_worker': 1}"),
 	 "limits.connections_per_worker: must be an integer from 16 to 4194304"},
 	{"{'foo': 1, 'ports': []}", "foo: unknown field"},
-	{PORTS(PORT(", 'impair': {}")), "ports[0].impair: unknown field"},
 	{CFG(", 'eal': {'argv': []}"), "eal.argv: unknown field"},
 	{CFG(", 'control': {'metrics': '127.0.0.1:9100'}"), "control.metrics: unknown field"},
 	{ROUTES("{'dst': '10.0.0.0/8', 'gw': '198.18.0.1'}"),
@@ -833,5 +844,27 @@ Test(config, listeners_tcp_limits)
 	cr_expect_eq(cfg.tcp.rto_min_us, 200000);
 	cr_expect_eq(cfg.tcp.delack_us, 40000);
 	cr_expect_eq(cfg.limits.connections_per_worker, 1000);
+	sl_config_free(&cfg);
+}
+
+Test(config, impair)
+{
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(parse(PORTS(PORT(", 'impair': {'rx': {'loss_pct': 1, 'delay_ms': 20, "
+				      "'jitter_ms': 5}, 'tx': {'reorder_pct': 0.5}}")),
+			   &cfg, err),
+		     0, "%s", err);
+	cr_expect(cfg.ports[0].impair_rx.enabled);
+	cr_expect_eq(cfg.ports[0].impair_rx.loss, sl_impair_pct(1));
+	cr_expect_eq(cfg.ports[0].impair_rx.delay_us, 20000);
+	cr_expect_eq(cfg.ports[0].impair_rx.jitter_us, 5000);
+	cr_expect(cfg.ports[0].impair_tx.enabled);
+	cr_expect_eq(cfg.ports[0].impair_tx.reorder, sl_impair_pct(0.5));
+	cr_expect_eq(cfg.ports[0].impair_tx.loss, 0);
+	sl_config_free(&cfg);
+	cr_assert_eq(parse(PORTS(PORT("")), &cfg, err), 0, "%s", err);
+	cr_expect(!cfg.ports[0].impair_rx.enabled && !cfg.ports[0].impair_tx.enabled);
 	sl_config_free(&cfg);
 }
