@@ -1292,6 +1292,13 @@ static const struct cfg_field cfg_tcp_fields[] = {
 	CFG_INT("delack_ms", struct sl_config, tcp.delack_us, 1, 500, 1000),
 	CFG_INT("time_wait_ms", struct sl_config, tcp.time_wait_us, 0, 240000, 1000),
 	CFG_INT("fin_wait2_ms", struct sl_config, tcp.fin_wait2_us, 1000, 600000, 1000),
+	CFG_BOOL("no_sack", struct sl_config, tcp.no_sack),
+	CFG_BOOL("no_timestamps", struct sl_config, tcp.no_timestamps),
+	CFG_INT("ooo_max_bytes", struct sl_config, tcp.ooo_max_bytes, 0, 67108864, 1),
+	CFG_INT("challenge_ack_limit", struct sl_config, tcp.challenge_ack_limit, 1, 1000000, 1),
+	CFG_INT("keepalive_idle_ms", struct sl_config, tcp.keepalive_idle_us, 0, 7200000, 1000),
+	CFG_INT("keepalive_intvl_ms", struct sl_config, tcp.keepalive_intvl_us, 1000, 600000, 1000),
+	CFG_INT("keepalive_probes", struct sl_config, tcp.keepalive_probes, 1, 30, 1),
 };
 
 static const struct cfg_field cfg_limits_fields[] = {

@@ -373,12 +373,14 @@ static const struct sl_tcp_env_ops tcp_env_ops = {
  */
 struct tcp_burst {
 	unsigned int n;
-	struct sl_tcp_tuple keys[256];
-	const void *key_ptrs[256];
-	hash_sig_t sigs[256];
-	struct sl_tcp_seg *segs[256];
-	unsigned int flags[256];
-	void *conns[256];
+	/* rte_hash looks up at most RTE_HASH_LOOKUP_BULK_MAX (64) keys at once, and reports
+	 * hits in a 64-bit mask: a fuller burst is run first. */
+	struct sl_tcp_tuple keys[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *key_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+	hash_sig_t sigs[RTE_HASH_LOOKUP_BULK_MAX];
+	struct sl_tcp_seg *segs[RTE_HASH_LOOKUP_BULK_MAX];
+	unsigned int flags[RTE_HASH_LOOKUP_BULK_MAX];
+	void *conns[RTE_HASH_LOOKUP_BULK_MAX];
 };
 
 static void

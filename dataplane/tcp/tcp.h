@@ -13,11 +13,17 @@
  * MSS bytes are built into buffers from the environment and handed to ops->pkt_xmit.
  * Time comes in as now_us; call sl_tcp_timer() at least every tick_us.
  *
+ * Loss recovery: RFC 6298 retransmission timeouts, RFC 5681 congestion control with NewReno
+ * fast retransmit and recovery (RFC 6582), or RFC 6675 SACK-based recovery when the peer
+ * offers SACK (RFC 2018); an out-of-order queue merged into the in-order stream without
+ * copies; timestamps (RFC 7323); zero-window probes; RFC 5961 challenge ACKs; keepalive.
+ *
  * Return conventions: 0 or -errno; sl_tcp_input() never fails (drops are counted).
  */
 #ifndef SL_TCP_H
 #define SL_TCP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tcp-t.h"
@@ -111,9 +117,12 @@ struct sl_tcp_app_ops {
 	void (*writable)(void *app, struct sl_tcp_conn *c);
 	/** The peer sent FIN: no more data will come. */
 	void (*peer_closed)(void *app, struct sl_tcp_conn *c);
-	/** The peer reset the connection; c is gone when this returns. */
+	/** The peer reset the connection; c is gone when this returns. Also the report of a
+	 * peer that vanished when the application has no `error` callback. */
 	void (*reset)(void *app, struct sl_tcp_conn *c);
-	/** The connection failed (-ETIMEDOUT after the retry limit); c is gone after. */
+	/** The connection failed: -ETIMEDOUT when the retry limit ran out (the peer vanished:
+	 * retransmissions or zero-window probes unanswered; a RST is sent) or keepalive
+	 * probes went unanswered. c is gone after. Without this callback, `reset` is called. */
 	void (*error)(void *app, struct sl_tcp_conn *c, int err);
 };
 
@@ -124,6 +133,9 @@ struct sl_tcp_listener {
 	uint32_t pending; /* connections in SYN_RCVD now */
 	const struct sl_tcp_app_ops *ops;
 	void *app;
+	/* keepalive of its connections (RFC 1122 4.2.3.6); ka_idle_us 0: off */
+	uint32_t ka_idle_us, ka_intvl_us;
+	uint8_t ka_probes;
 };
 
 /** One lcore's TCP. */
@@ -136,6 +148,9 @@ struct sl_tcp_stack {
 	uint64_t iss_key[2]; /* SipHash key of the initial sequence numbers, RFC 6528 */
 	unsigned int n_listeners;
 	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
+	uint64_t chal_epoch_us; /* start of the second the challenge ACK budget is for */
+	uint32_t chal_left;	/* challenge ACKs left in it (RFC 5961 7) */
+	uint64_t rng;		/* xorshift state: the budget's random part */
 	struct sl_tcp_stats stats;
 	struct sl_tcp_timer *wheel[SL_TCP_WHEEL_SLOTS];
 };
@@ -148,7 +163,7 @@ int sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
 		      const struct sl_tcp_env_ops *ops, void *env, uint64_t seed, uint64_t now_us);
 
 /** Release one connection at shutdown: no RST sent, no callbacks, no conn_* counted; it
- * leaves the table (conn_remove), its send queue is freed and its memory goes back
+ * leaves the table (conn_remove), its queues are freed and its memory goes back
  * (conn_free). The environment iterates its table and calls this per connection. */
 void sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c);
 
@@ -159,6 +174,23 @@ void sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c);
  */
 int sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32_t backlog,
 		  const struct sl_tcp_app_ops *ops, void *app);
+
+/**
+ * Set the keepalive of the listener on addr:port (its connections from now on take it):
+ * the first probe after `idle_us` without a segment from the peer, then one every
+ * `intvl_us` (0: 75 s); after `probes` (0: 9) unanswered the connection ends with
+ * error(-ETIMEDOUT). idle_us 0 turns it off. Listeners start with the stack's parameters.
+ * @return 0, or -ENOENT (no such listener).
+ */
+int sl_tcp_listen_keepalive(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port,
+			    uint32_t idle_us, uint32_t intvl_us, uint8_t probes);
+
+/**
+ * Turn keepalive on or off for one connection, with its listener's timings (2 hours idle
+ * when the listener has keepalive off).
+ * @return 0, or -ENOTCONN when the connection is not synchronized.
+ */
+int sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on, uint64_t now_us);
 
 /**
  * Process one received segment.
@@ -173,7 +205,7 @@ void sl_tcp_input(struct sl_tcp_stack *st, struct sl_tcp_conn *c, const struct s
 
 /**
  * Queue a chain for sending; TCP owns it on success. Segments leave at once as far as the
- * peer's window allows (no Nagle).
+ * peer's window and the congestion window allow (no Nagle).
  * @return 0; -ENOBUFS when it does not fit the send buffer (chain not taken; `writable`
  *         follows; an empty queue takes a chain of any size); -EPIPE after shutdown or
  *         close; -ENOTCONN when the connection cannot send.

@@ -5,10 +5,10 @@
  * shutdown, close, abort).
  *
  * A connection ends once (sl_tcp__end()): it enters CLOSED, leaves the environment's table,
- * drops its timers and send queue, and is counted in exactly one of conn_closed, conn_reset,
- * conn_timeout, conn_aborted (sl_tcp_conn_release() at shutdown counts nothing). Its memory
- * goes back to the environment at once, or when sl_tcp_input() for it returns (busy), or,
- * when it closed normally while the application still holds it, at sl_tcp_close().
+ * drops its timers, send queue and out-of-order queue, and is counted in exactly one of
+ * conn_closed, conn_reset, conn_timeout, conn_aborted (sl_tcp_conn_release() at shutdown counts
+ * nothing). Its memory goes back to the environment at once, or when sl_tcp_input() for it returns
+ * (busy), or, when it closed normally while the application still holds it, at sl_tcp_close().
  */
 #include "tcp-priv.h"
 
@@ -29,6 +29,10 @@ const char *const sl_tcp_stats_names[] = {
 
 _Static_assert(sizeof(sl_tcp_stats_names) / sizeof(sl_tcp_stats_names[0]) == SL_TCP_STATS_COUNT,
 	       "one name per counter");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct sl_tcp_seg) == 32,
+	       "the seq of struct sl_tcp_seg fills padding: the mbuf private area keeps its size");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct sl_tcp_conn) <= 384,
+	       "an idle connection stays small (a later issue caps it at 512 bytes)");
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -122,7 +126,34 @@ params_defaults(struct sl_tcp_params *p)
 	DEF(time_wait_us, SL_TCP_DEF_TIME_WAIT_US);
 	DEF(fin_wait2_us, SL_TCP_DEF_FIN_WAIT2_US);
 	DEF(tick_us, SL_TCP_DEF_TICK_US);
+	DEF(ooo_max_bytes, p->rcv_buf);
+	DEF(ooo_max_segs, sl_tcp__min32(sl_tcp__max32(p->ooo_max_bytes / SL_TCP_OOO_SEGS_PER_BYTES,
+						      SL_TCP_OOO_SEGS_MIN),
+					SL_TCP_OOO_SEGS_DEF_MAX));
+	DEF(challenge_ack_limit, SL_TCP_DEF_CHALLENGE_ACK_LIMIT);
+	DEF(keepalive_intvl_us, SL_TCP_DEF_KA_INTVL_US);
+	DEF(keepalive_probes, SL_TCP_DEF_KA_PROBES);
 #undef DEF
+}
+
+static uint64_t
+xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A new second of challenge ACKs: limit/2 + random(limit) of them (RFC 5961 7 with the
+ * randomized budget that closed CVE-2016-5696's side channel in Linux). */
+static void
+challenge_budget(struct sl_tcp_stack *st)
+{
+	uint32_t limit = st->p.challenge_ack_limit;
+
+	st->chal_epoch_us = st->now_us;
+	st->chal_left = (limit + 1) / 2 + (uint32_t)(xorshift64(&st->rng) % limit);
 }
 
 /*
@@ -147,7 +178,8 @@ sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
 	params_defaults(&q);
 	if (q.mss < SL_TCP_MSS_MIN || q.mss > SL_TCP_MSS_MAX || q.wscale > SL_TCP_WS_MAX ||
 	    q.rcv_buf > SL_TCP_WIN_MAX || q.snd_buf > SL_TCP_WIN_MAX ||
-	    q.rto_min_us > q.rto_init_us || q.rto_init_us > q.rto_max_us)
+	    q.rto_min_us > q.rto_init_us || q.rto_init_us > q.rto_max_us ||
+	    q.ooo_max_segs > UINT16_MAX)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->p = q;
@@ -157,7 +189,30 @@ sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
 	st->tick = now_us / q.tick_us;
 	st->iss_key[0] = splitmix64(&seed);
 	st->iss_key[1] = splitmix64(&seed);
+	st->rng = splitmix64(&seed) | 1;
+	challenge_budget(st);
 	return 0;
+}
+
+/*
+ * sl_tcp__challenge_ack(<c>): RFC 5961 7: "An implementation SHOULD include an ACK
+ * throttling mechanism to be conservative": at most this second's budget per stack, the
+ * rest dropped silently.
+ */
+void
+sl_tcp__challenge_ack(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->stack;
+
+	if (st->p.challenge_ack_limit != UINT32_MAX) {
+		if (st->now_us - st->chal_epoch_us >= 1000000)
+			challenge_budget(st);
+		if (st->chal_left == 0)
+			return;
+		st->chal_left--;
+	}
+	st->stats.challenge_acks++;
+	c->flags |= SL_TCP_F_ACK_NOW;
 }
 
 /*
@@ -185,7 +240,29 @@ sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32
 	l->pending = 0;
 	l->ops = ops;
 	l->app = app;
+	l->ka_idle_us = st->p.keepalive_idle_us;
+	l->ka_intvl_us = st->p.keepalive_intvl_us;
+	l->ka_probes = st->p.keepalive_probes;
 	return 0;
+}
+
+int
+sl_tcp_listen_keepalive(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port,
+			uint32_t idle_us, uint32_t intvl_us, uint8_t probes)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->n_listeners; i++) {
+		struct sl_tcp_listener *l = &st->listeners[i];
+
+		if (l->port == port && sl_ip4_eq(l->addr, addr)) {
+			l->ka_idle_us = idle_us;
+			l->ka_intvl_us = intvl_us != 0 ? intvl_us : SL_TCP_DEF_KA_INTVL_US;
+			l->ka_probes = probes != 0 ? probes : SL_TCP_DEF_KA_PROBES;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* The listener for <t>'s local side: an exact address match first, then 0.0.0.0. */
@@ -239,7 +316,8 @@ conn_detach(struct sl_tcp_conn *c)
 	sl_tcp_seg_free_chain(st, c->sndq_head);
 	c->sndq_head = c->sndq_tail = NULL;
 	c->sndq_len = c->sndq_off = 0;
-	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+	sl_tcp__ooo_free(c);
+	SL_TCP_CLR(c, SL_TCP_F_WANT_WRITABLE);
 }
 
 int
@@ -277,9 +355,13 @@ sl_tcp__end(struct sl_tcp_conn *c, uint64_t *counter, enum sl_tcp_end how)
 				ops->reset(app, c);
 			break;
 		case SL_TCP_END_TIMEOUT:
+			/* the peer vanished: error(-ETIMEDOUT); an application without `error`
+			 * hears it as a reset */
 			c->flags |= SL_TCP_F_APP_CLOSED;
 			if (ops->error != NULL)
 				ops->error(app, c, -ETIMEDOUT);
+			else if (ops->reset != NULL)
+				ops->reset(app, c);
 			break;
 		default:
 			/* a zombie: the application still holds c and frees it by closing */
@@ -304,6 +386,15 @@ sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c)
 }
 
 void
+sl_tcp__ooo_free(struct sl_tcp_conn *c)
+{
+	sl_tcp_seg_free_chain(c->stack, c->ooo_head);
+	c->ooo_head = c->ooo_tail = NULL;
+	c->ooo_bytes = 0;
+	c->ooo_cnt = 0;
+}
+
+void
 sl_tcp__sndq_drop(struct sl_tcp_conn *c, uint32_t n)
 {
 	struct sl_tcp_stack *st = c->stack;
@@ -321,16 +412,36 @@ sl_tcp__sndq_drop(struct sl_tcp_conn *c, uint32_t n)
 	c->sndq_off = n;
 }
 
-/*
- * sl_tcp__rtt_sample(<c>, <r>): RFC 6298 2.2 (first measurement) and 2.3 (later ones), with
- * alpha = 1/8, beta = 1/4, G = the wheel tick; 2.4/2.5: clamp to [rto_min, rto_max].
- */
+/* RFC 6298 2.3: RTO <- SRTT + max (G, K*RTTVAR), K = 4, G the wheel tick; 2.4/2.5: clamped
+ * to [rto_min, rto_max]. Without a sample yet, 2.1: the initial RTO. */
 void
-sl_tcp__rtt_sample(struct sl_tcp_conn *c, uint32_t r)
+sl_tcp__rto_reset(struct sl_tcp_conn *c)
 {
 	const struct sl_tcp_params *p = &c->stack->p;
 	uint32_t k, rto;
 
+	if (c->srtt_us == 0) {
+		c->rto_us = p->rto_init_us;
+		return;
+	}
+	k = c->rttvar_us > UINT32_MAX / 4 ? UINT32_MAX : 4 * c->rttvar_us;
+	if (k < p->tick_us)
+		k = p->tick_us;
+	rto = c->srtt_us > UINT32_MAX - k ? UINT32_MAX : c->srtt_us + k;
+	if (rto < p->rto_min_us)
+		rto = p->rto_min_us;
+	if (rto > p->rto_max_us)
+		rto = p->rto_max_us;
+	c->rto_us = rto;
+}
+
+/*
+ * sl_tcp__rtt_sample(<c>, <r>): RFC 6298 2.2 (first measurement) and 2.3 (later ones), with
+ * alpha = 1/8, beta = 1/4.
+ */
+void
+sl_tcp__rtt_sample(struct sl_tcp_conn *c, uint32_t r)
+{
 	if (r == 0)
 		r = 1;
 	if (c->srtt_us == 0) {
@@ -342,15 +453,61 @@ sl_tcp__rtt_sample(struct sl_tcp_conn *c, uint32_t r)
 		c->rttvar_us = (uint32_t)(((uint64_t)c->rttvar_us * 3 + delta) / 4);
 		c->srtt_us = (uint32_t)(((uint64_t)c->srtt_us * 7 + r) / 8);
 	}
-	k = c->rttvar_us > UINT32_MAX / 4 ? UINT32_MAX : 4 * c->rttvar_us;
-	if (k < p->tick_us)
-		k = p->tick_us;
-	rto = c->srtt_us > UINT32_MAX - k ? UINT32_MAX : c->srtt_us + k;
-	if (rto < p->rto_min_us)
-		rto = p->rto_min_us;
-	if (rto > p->rto_max_us)
-		rto = p->rto_max_us;
-	c->rto_us = rto;
+	sl_tcp__rto_reset(c);
+}
+
+/*
+ * sl_tcp__conn_start(<c>): RFC 5681 3.1: "The initial value of ssthresh SHOULD be set
+ * arbitrarily high"; IW of RFC 6928 2, min (10*MSS, max (2*MSS, 14600)), or one segment
+ * when the SYN-ACK had to be retransmitted (RFC 5681 3.1: "the initial window used by a
+ * sender after a correctly transmitted SYN MUST be one segment"). recover starts at SND.UNA
+ * so that the first fast retransmit may happen (RFC 6582 3.2 step 1). Keepalive as the
+ * listener says.
+ */
+void
+sl_tcp__conn_start(struct sl_tcp_conn *c)
+{
+	uint32_t smss = c->mss;
+
+	c->cwnd = c->retries != 0
+			  ? smss
+			  : sl_tcp__min32(10 * smss, sl_tcp__max32(2 * smss, SL_TCP_IW_BYTES));
+	c->ssthresh = SL_TCP_CWND_MAX;
+	c->recover = c->snd_una;
+	c->high_rxt = c->snd_una;
+	c->last_rx_tick = (uint32_t)c->stack->tick;
+	if (c->listener->ka_idle_us != 0) {
+		c->flags |= SL_TCP_F_KEEPALIVE;
+		sl_tcp__keepalive_arm(c, c->listener->ka_idle_us);
+	}
+}
+
+int
+sl_tcp_set_keepalive(struct sl_tcp_conn *c, bool on, uint64_t now_us)
+{
+	sl_tcp__now(c->stack, now_us);
+	switch (c->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_FIN_WAIT_2:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	default:
+		return -ENOTCONN;
+	}
+	/* the wait timer of FIN_WAIT_2 after close is the close's, not keepalive's */
+	if (c->state == SL_TCP_FIN_WAIT_2 && (c->flags & SL_TCP_F_APP_CLOSED))
+		return 0;
+	if (on) {
+		c->flags |= SL_TCP_F_KEEPALIVE;
+		sl_tcp__keepalive_arm(c, sl_tcp__ka_idle(c));
+	} else {
+		SL_TCP_CLR(c, SL_TCP_F_KEEPALIVE);
+		sl_tcp__timer_cancel(&c->wait_timer);
+	}
+	return 0;
 }
 
 /* ---- the application's calls ---- */
@@ -453,7 +610,7 @@ sl_tcp_shutdown(struct sl_tcp_conn *c, uint64_t now_us)
 	else
 		return -ENOTCONN;
 	c->flags |= SL_TCP_F_SHUT_WR;
-	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+	SL_TCP_CLR(c, SL_TCP_F_WANT_WRITABLE);
 	sl_tcp__output(c);
 	return 0;
 }
@@ -467,7 +624,7 @@ sl_tcp_close(struct sl_tcp_conn *c, uint64_t now_us)
 	if (c->flags & SL_TCP_F_APP_CLOSED)
 		return;
 	c->flags |= SL_TCP_F_APP_CLOSED;
-	c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+	SL_TCP_CLR(c, SL_TCP_F_WANT_WRITABLE);
 	switch (c->state) {
 	case SL_TCP_CLOSED: /* a zombie: its close had ended before */
 		sl_tcp__reap(c);

@@ -6,16 +6,18 @@
  * FIN.
  *
  * In-order payload is handed to the application as the received buffer itself, trimmed in
- * place (seg->data and seg->len moved onto the new bytes). Out-of-order segments are ACKed
- * and dropped (TCP 2/3 queues them).
+ * place (seg->data and seg->len moved onto the new bytes). Out-of-order segments wait in a
+ * queue (tcp_ooo.c) and follow in the same chain once the gap is filled; the ACK side of
+ * recovery is in tcp_cc.c.
  */
 #include "tcp-priv.h"
 
 /*
- * Parse the options of a SYN (RFC 9293 3.2; RFC 7323 2.2). EOL ends the list; NOP is one
- * byte; every other kind has a length byte covering kind and length, which must be >= 2 and
- * stay inside the header, or the segment is malformed. A known option of the wrong length
- * is skipped (as Linux does), unknown ones (timestamps, SACK-permitted, ...) are ignored.
+ * Parse options (RFC 9293 3.2; RFC 7323 2.2, 3.2; RFC 2018 2, 3). EOL ends the list; NOP is
+ * one byte; every other kind has a length byte covering kind and length, which must be >= 2
+ * and stay inside the header, or the segment is malformed. A known option of the wrong
+ * length is skipped (as Linux does), unknown ones are ignored. MSS, window scale and
+ * SACK-permitted matter only on a SYN (the caller looks at them there only).
  */
 static int
 parse_opts(const uint8_t *o, unsigned int n, struct sl_tcp_rx *rx)
@@ -37,11 +39,38 @@ parse_opts(const uint8_t *o, unsigned int n, struct sl_tcp_rx *rx)
 		len = o[i + 1];
 		if (len < 2 || i + len > n)
 			return -1;
-		if (o[i] == SL_TCP_OPT_MSS && len == SL_TCP_OPT_MSS_LEN)
-			rx->mss = sl_rd_be16(o + i + 2);
-		else if (o[i] == SL_TCP_OPT_WS && len == SL_TCP_OPT_WS_LEN)
+		switch (o[i]) {
+		case SL_TCP_OPT_MSS:
+			if (len == SL_TCP_OPT_MSS_LEN)
+				rx->mss = sl_rd_be16(o + i + 2);
+			break;
+		case SL_TCP_OPT_WS:
 			/* RFC 7323 2.3: a shift over 14 is used as 14 */
-			rx->ws = (int8_t)(o[i + 2] > SL_TCP_WS_MAX ? SL_TCP_WS_MAX : o[i + 2]);
+			if (len == SL_TCP_OPT_WS_LEN)
+				rx->ws = (int8_t)(o[i + 2] > SL_TCP_WS_MAX ? SL_TCP_WS_MAX
+									   : o[i + 2]);
+			break;
+		case SL_TCP_OPT_SACK_OK:
+			if (len == SL_TCP_OPT_SACK_OK_LEN)
+				rx->opts |= SL_TCP_RX_SACK_OK;
+			break;
+		case SL_TCP_OPT_SACK:
+			/* RFC 2018 3: 2 + 8 n bytes; 40 bytes of options hold at most 4 blocks */
+			if ((len - 2) % 8 == 0 && len > 2) {
+				rx->sack = o + i + 2;
+				rx->n_sack = (uint8_t)((len - 2) / 8);
+			}
+			break;
+		case SL_TCP_OPT_TS:
+			if (len == SL_TCP_OPT_TS_LEN) {
+				rx->opts |= SL_TCP_RX_TS;
+				rx->tsval = sl_rd_be32(o + i + 2);
+				rx->tsecr = sl_rd_be32(o + i + 6);
+			}
+			break;
+		default:
+			break;
+		}
 		i += len;
 	}
 	return 0;
@@ -49,8 +78,9 @@ parse_opts(const uint8_t *o, unsigned int n, struct sl_tcp_rx *rx)
 
 /*
  * Check the segment in <seg> and fill <rx>; on success seg->data/len are moved onto the
- * payload. Options are read from SYNs only: nothing else needs them yet. SYN with FIN or
- * RST is malformed. @return 0, or -1 with the drop counted.
+ * payload (the header stays in the buffer: rx->sack points into it). The usual options of
+ * a connection with timestamps (NOP NOP TS, RFC 7323 appendix A) are read without the
+ * general parser. SYN with FIN or RST is malformed. @return 0, or -1 with the drop counted.
  */
 static int
 parse(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct sl_tcp_seg *seg,
@@ -81,9 +111,19 @@ parse(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct sl_tcp_seg *
 	rx->wnd = sl_rd_be16(h + SL_TCP_WIN);
 	rx->ws = -1;
 	rx->mss = 0;
-	if (SL_UNLIKELY(rx->flags & SL_TCP_SYN)) {
-		if ((rx->flags & (SL_TCP_FIN | SL_TCP_RST)) ||
-		    parse_opts(h + SL_TCP_HLEN, hlen - SL_TCP_HLEN, rx) < 0) {
+	rx->opts = 0;
+	rx->n_sack = 0;
+	if (SL_UNLIKELY((rx->flags & SL_TCP_SYN) && (rx->flags & (SL_TCP_FIN | SL_TCP_RST)))) {
+		st->stats.drop_bad_hdr++;
+		return -1;
+	}
+	if (hlen != SL_TCP_HLEN) {
+		if (hlen == SL_TCP_HLEN + SL_TCP_OPT_TS_ALIGNED &&
+		    sl_rd_be32(h + SL_TCP_HLEN) == SL_TCP_TS_WORD) {
+			rx->opts = SL_TCP_RX_TS;
+			rx->tsval = sl_rd_be32(h + SL_TCP_HLEN + 4);
+			rx->tsecr = sl_rd_be32(h + SL_TCP_HLEN + 8);
+		} else if (parse_opts(h + SL_TCP_HLEN, hlen - SL_TCP_HLEN, rx) < 0) {
 			st->stats.drop_bad_hdr++;
 			return -1;
 		}
@@ -157,7 +197,18 @@ listen_syn(struct sl_tcp_stack *st, struct sl_tcp_listener *l, const struct sl_t
 		c->snd_wscale = (uint8_t)rx->ws;
 		c->rcv_wscale = p->wscale;
 	}
+	/* RFC 2018 2: SACK when the SYN offered it (and we do) */
+	if ((rx->opts & SL_TCP_RX_SACK_OK) && !p->no_sack)
+		c->flags |= SL_TCP_F_SACK;
+	/* RFC 7323 3.2: timestamps when the SYN had them: TS.Recent from it; every segment
+	 * carries 12 bytes of them, which come off its payload (RFC 6691) */
+	if ((rx->opts & SL_TCP_RX_TS) && !p->no_timestamps) {
+		c->flags |= SL_TCP_F_TS;
+		c->ts_recent = rx->tsval;
+		c->mss = (uint16_t)(c->mss - SL_TCP_OPT_TS_ALIGNED);
+	}
 	c->snd_wnd = rx->wnd; /* RFC 7323 2.2: the window of a SYN is never scaled */
+	c->max_snd_wnd = rx->wnd;
 	c->snd_wl1 = rx->seq;
 	c->snd_wl2 = c->iss;
 	c->rto_us = p->rto_init_us; /* RFC 6298 2.1 */
@@ -230,10 +281,34 @@ enter_time_wait(struct sl_tcp_conn *c)
 }
 
 /*
+ * An RTT sample from an ACK of new data: with timestamps from the echoed TSecr (RFC 7323
+ * 4.1: Karn's rule does not matter for it; a delta under a tick of our 1 ms clock counts as
+ * 1 ms, as Linux does), else from the segment being timed (RFC 6298 3), which also covers a
+ * peer whose timestamps a middlebox strips.
+ */
+static void
+rtt_on_ack(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
+{
+	int timed = (c->flags & SL_TCP_F_TIMING) && sl_seq_ge(rx->ack, c->rtt_seq);
+
+	if ((c->flags & SL_TCP_F_TS) && (rx->opts & SL_TCP_RX_TS) && rx->tsecr != 0) {
+		uint32_t ms = sl_tcp__ts_now(c) - rx->tsecr;
+
+		if (ms < SL_TCP_TS_RTT_MAX_MS)
+			sl_tcp__rtt_sample(c, sl_tcp__max32(ms, 1) * 1000);
+	} else if (timed) {
+		sl_tcp__rtt_sample(c, (uint32_t)(c->stack->now_us - c->rtt_start_us));
+	}
+	if (timed)
+		SL_TCP_CLR(c, SL_TCP_F_TIMING);
+}
+
+/*
  * SYN_RCVD -> ESTABLISHED on an acceptable ACK (RFC 9293 3.10.7.4 fifth): SND.UNA past our
  * SYN, the window from this segment, the handshake RTT as first sample unless the SYN-ACK
- * was retransmitted (then RFC 6298 5.7: an RTO of at least 3 s), and the application is
- * asked. @return 0, or -1 when c ended (refused or aborted from `accepted`).
+ * was retransmitted (then RFC 6298 5.7: an RTO of at least 3 s), the congestion state, and
+ * the application is asked. @return 0, or -1 when c ended (refused or aborted from
+ * `accepted`).
  */
 static int
 establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
@@ -245,22 +320,23 @@ establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 	if (sl_seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->snd_wnd = (uint32_t)rx->wnd << c->snd_wscale;
+	c->max_snd_wnd = sl_tcp__max32(c->max_snd_wnd, c->snd_wnd);
 	c->snd_wl1 = rx->seq;
 	c->snd_wl2 = rx->ack;
 	sl_tcp__timer_cancel(&c->rexmit_timer);
-	if ((c->flags & SL_TCP_F_TIMING) && sl_seq_ge(rx->ack, c->rtt_seq))
-		sl_tcp__rtt_sample(c, (uint32_t)(st->now_us - c->rtt_start_us));
-	c->flags &= (uint8_t)~SL_TCP_F_TIMING;
+	rtt_on_ack(c, rx);
+	SL_TCP_CLR(c, SL_TCP_F_TIMING);
 	/* RFC 6298 5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
 	 * implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized
 	 * to 3 seconds when data transmission begins" */
 	if (c->retries != 0 && st->p.rto_init_us < SL_TCP_RTO_SYN_US)
 		c->rto_us = sl_tcp__min32(SL_TCP_RTO_SYN_US, st->p.rto_max_us);
+	sl_tcp__conn_start(c);
 	c->retries = 0;
 	sl_tcp__set_state(c, SL_TCP_ESTABLISHED);
 	c->flags |= SL_TCP_F_ACCEPTED;
 	if (l->ops->accepted(l->app, c) != 0) {
-		c->flags = (uint8_t)((c->flags & ~SL_TCP_F_ACCEPTED) | SL_TCP_F_APP_CLOSED);
+		c->flags = (uint16_t)((c->flags & ~SL_TCP_F_ACCEPTED) | SL_TCP_F_APP_CLOSED);
 		if (c->state != SL_TCP_CLOSED) {
 			sl_tcp__send_rst(c);
 			sl_tcp__end(c, &st->stats.conn_aborted, SL_TCP_END_SILENT);
@@ -272,52 +348,89 @@ establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 }
 
 /*
+ * RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": "(a) the receiver of the ACK has outstanding data,
+ * (b) the incoming acknowledgment carries no data, (c) the SYN and FIN bits are both off,
+ * (d) the acknowledgment number is equal to the greatest acknowledgment received on the
+ * given connection (TCP.UNA from [RFC793]) and (e) the advertised window in the incoming
+ * acknowledgment equals the advertised window in the last incoming acknowledgment"; and not
+ * an answer to a zero-window probe (a zero window). With SACK, RFC 6675 2: an ACK that SACKs
+ * octets not SACKed before (<newly_sacked>), whatever else it does; a SACK peer's ACK without
+ * blocks is judged as above.
+ */
+static int
+is_dupack(const struct sl_tcp_conn *c, const struct sl_tcp_rx *rx, uint32_t acked,
+	  uint32_t newly_sacked)
+{
+	if ((c->flags & SL_TCP_F_SACK) && rx->n_sack != 0)
+		return newly_sacked != 0;
+	return acked == 0 && rx->len == 0 && !(rx->flags & (SL_TCP_SYN | SL_TCP_FIN)) &&
+	       c->snd_una.v != c->snd_max.v && rx->wnd != 0 &&
+	       ((uint32_t)rx->wnd << c->snd_wscale) == c->snd_wnd;
+}
+
+/*
  * RFC 9293 3.10.7.4 fifth, for the synchronized states: SND.UNA, the send queue, the RTT
- * sample, the retransmission timer and the send window. @return -1 when the segment is to
- * be dropped (ACK of data never sent, or CLOSING without our FIN acknowledged), 1 when the
- * connection ended (LAST_ACK), else 0.
+ * sample, the retransmission timer, the SACK scoreboard, duplicate ACKs and congestion
+ * control, and the send window. @return -1 when the segment is to be dropped (ACK out of
+ * range, or CLOSING without our FIN acknowledged), 1 when the connection ended (LAST_ACK),
+ * else 0.
  */
 static int
 process_ack(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 {
 	struct sl_tcp_stack *st = c->stack;
-	int fin_acked = 0;
+	uint32_t acked = 0, newly_sacked = 0;
+	int fin_acked = 0, dup;
 
-	if (sl_seq_gt(rx->ack, c->snd_max)) {
-		/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
-		 * drop the segment, and return." */
+	/* RFC 5961 5.2: "ACK value is acceptable only if it is in the range of ((SND.UNA -
+	 * MAX.SND.WND) =< SEG.ACK =< SND.NXT). All incoming segments whose ACK value doesn't
+	 * satisfy the above condition MUST be discarded and an ACK sent back." (RFC 9293:
+	 * "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
+	 * the segment, and return.") The ACK is a challenge ACK, within the limit. */
+	if (SL_UNLIKELY(sl_seq_gt(rx->ack, c->snd_max) ||
+			sl_seq_diff(c->snd_una, rx->ack) > (int32_t)c->max_snd_wnd)) {
 		st->stats.drop_bad_ack++;
-		c->flags |= SL_TCP_F_ACK_NOW;
+		sl_tcp__challenge_ack(c);
 		return -1;
 	}
 	if (sl_seq_ge(rx->ack, c->snd_una)) {
-		uint32_t acked = (uint32_t)sl_seq_diff(rx->ack, c->snd_una);
-
+		acked = (uint32_t)sl_seq_diff(rx->ack, c->snd_una);
 		if (acked != 0) {
 			/* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any
 			 * segments on the retransmission queue that are thereby entirely
 			 * acknowledged are removed." */
-			if (acked > c->sndq_len) {
+			uint32_t data = acked;
+
+			if (data > c->sndq_len) {
 				fin_acked = (c->flags & SL_TCP_F_SHUT_WR) != 0;
-				acked = c->sndq_len;
+				data = c->sndq_len;
 			}
-			sl_tcp__sndq_drop(c, acked);
+			sl_tcp__sndq_drop(c, data);
 			c->snd_una = rx->ack;
 			if (sl_seq_lt(c->snd_nxt, c->snd_una))
 				c->snd_nxt = c->snd_una;
-			/* RFC 6298 3 with Karn: only a segment sent once is timed */
-			if ((c->flags & SL_TCP_F_TIMING) && sl_seq_ge(rx->ack, c->rtt_seq)) {
-				sl_tcp__rtt_sample(c, (uint32_t)(st->now_us - c->rtt_start_us));
-				c->flags &= (uint8_t)~SL_TCP_F_TIMING;
-			}
+			rtt_on_ack(c, rx);
 			c->retries = 0;
-			/* RFC 6298 5.2: all acknowledged: stop; 5.3: new data ACKed: restart */
+			/* RFC 6298 5.2: all acknowledged: stop; 5.3: new data ACKed: restart
+			 * (not after the first partial ACK of a NewReno recovery: tcp_cc.c) */
 			if (c->snd_una.v == c->snd_max.v)
 				sl_tcp__timer_cancel(&c->rexmit_timer);
-			else
+			else if (!(c->flags & SL_TCP_F_PARTIAL))
 				sl_tcp__rexmit_arm(c);
-		} else if (c->snd_una.v == c->snd_max.v) {
-			c->retries = 0; /* a zero-window probe was answered */
+		} else if (c->snd_una.v == c->snd_max.v || rx->wnd == 0) {
+			/* a keepalive or a zero-window probe was answered: the peer is there */
+			c->retries = 0;
+		}
+		if (c->flags & SL_TCP_F_SACK)
+			newly_sacked = sl_tcp__sack_update(c, rx);
+		dup = is_dupack(c, rx, acked, newly_sacked);
+		/* RFC 6675 5: a cumulative ACK resets DupAcks, a duplicate one counts */
+		if (acked != 0)
+			c->dupacks = 0;
+		if (dup) {
+			st->stats.dup_acks_in++;
+			if (c->dupacks != UINT8_MAX)
+				c->dupacks++;
 		}
 		/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
 		 * (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK))" */
@@ -326,7 +439,21 @@ process_ack(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 			c->snd_wnd = (uint32_t)rx->wnd << c->snd_wscale;
 			c->snd_wl1 = rx->seq;
 			c->snd_wl2 = rx->ack;
+			if (c->snd_wnd > c->max_snd_wnd)
+				c->max_snd_wnd = c->snd_wnd;
+			if (SL_UNLIKELY(c->flags & SL_TCP_F_PERSIST) && c->snd_wnd != 0) {
+				/* the window opened: what the probes put beyond it was dropped
+				 * by the peer; send again from SND.UNA, with a fresh RTO */
+				SL_TCP_CLR(c, SL_TCP_F_PERSIST);
+				c->snd_nxt = c->snd_una;
+				c->retries = 0;
+				sl_tcp__rto_reset(c);
+				if (c->snd_una.v != c->snd_max.v)
+					sl_tcp__rexmit_arm(c);
+			}
 		}
+		if (acked != 0 || dup)
+			sl_tcp__cc_ack(c, acked, dup);
 	}
 	/* else "If the ACK is a duplicate (SEG.ACK < SND.UNA), it can be ignored." */
 	switch (c->state) {
@@ -385,24 +512,34 @@ process_rst(struct sl_tcp_conn *c)
 }
 
 /*
- * Deliver <seg> (<rx>->len bytes at RCV.NXT) to the application: RFC 9293 3.10.7.4 seventh.
- * Acknowledge at once when two full-sized segments' worth is unacknowledged (3.8.6.3),
- * else the delayed ACK runs (armed by the caller). @return 0, or -1 when c ended.
+ * Deliver <seg> (<rx>->len bytes at RCV.NXT) to the application: RFC 9293 3.10.7.4 seventh,
+ * with the out-of-order segments it makes contiguous, in one chain. Acknowledge at once
+ * when two full-sized segments' worth is unacknowledged (3.8.6.3) or a gap was filled
+ * (RFC 5681 4.2), else the delayed ACK runs (armed by the caller). @return 0, or -1 when c
+ * ended.
  */
 static int
 deliver(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, const struct sl_tcp_rx *rx)
 {
 	struct sl_tcp_stack *st = c->stack;
 	const struct sl_tcp_listener *l = c->listener;
+	struct sl_tcp_seq end = sl_seq_add(c->rcv_nxt, rx->len);
+	uint32_t len = rx->len;
 
-	c->rcv_nxt = sl_seq_add(c->rcv_nxt, rx->len);
-	c->rcv_held += rx->len;
-	st->stats.bytes_in += rx->len;
+	seg->next = NULL;
+	if (SL_UNLIKELY(c->ooo_head != NULL)) {
+		/* RFC 5681 4.2: "an immediate ACK SHOULD be generated when a segment arrives
+		 * that fills in all or part of a gap in the sequence space" */
+		c->flags |= SL_TCP_F_ACK_NOW;
+		sl_tcp__ooo_merge(c, seg, &end, &len);
+	}
+	c->rcv_nxt = end;
+	c->rcv_held += len;
+	st->stats.bytes_in += len;
 	c->unacked_segs++;
 	if ((uint32_t)sl_seq_diff(c->rcv_nxt, c->rcv_acked) >= 2u * c->mss)
 		c->flags |= SL_TCP_F_ACK_NOW;
-	seg->next = NULL;
-	l->ops->data(l->app, c, seg, rx->len);
+	l->ops->data(l->app, c, seg, len);
 	return c->state == SL_TCP_CLOSED ? -1 : 0;
 }
 
@@ -448,9 +585,18 @@ process_fin(struct sl_tcp_conn *c)
 	return c->state == SL_TCP_CLOSED ? -1 : 0;
 }
 
+/* Whether <c>'s state takes segment text (RFC 9293 3.10.7.4 seventh). */
+static int
+takes_text(const struct sl_tcp_conn *c)
+{
+	return c->state == SL_TCP_ESTABLISHED || c->state == SL_TCP_FIN_WAIT_1 ||
+	       c->state == SL_TCP_FIN_WAIT_2;
+}
+
 /*
- * RFC 9293 3.10.7.4 for <c> in SYN_RCVD or a synchronized state. @return the segment when
- * it was not handed over (the caller frees it).
+ * RFC 9293 3.10.7.4 for <c> in SYN_RCVD or a synchronized state, with RFC 7323 5.3 (PAWS)
+ * and 4.3 (TS.Recent) and RFC 5961 (challenge ACKs). @return the segment when it was not
+ * handed over (the caller frees it).
  */
 static struct sl_tcp_seg *
 input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
@@ -461,6 +607,7 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 	const uint32_t raw_len = sl_tcp__seg_len(rx);
 	int32_t d = sl_seq_diff(c->rcv_adv, c->rcv_nxt);
 	const uint32_t wnd = d > 0 ? (uint32_t)d : 0;
+	const int ts = (c->flags & SL_TCP_F_TS) && (rx->opts & SL_TCP_RX_TS);
 	int r;
 
 	/* A SYN again in SYN-RECEIVED: our SYN-ACK was lost. RFC 9293 would only ACK it (it is
@@ -468,8 +615,18 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 	if (c->state == SL_TCP_SYN_RCVD &&
 	    (rx->flags & (SL_TCP_SYN | SL_TCP_ACK_F | SL_TCP_RST)) == SL_TCP_SYN &&
 	    rx->seq.v == c->irs.v) {
-		c->flags &= (uint8_t)~SL_TCP_F_TIMING;
+		SL_TCP_CLR(c, SL_TCP_F_TIMING);
+		if (ts)
+			c->ts_recent = rx->tsval;
 		sl_tcp__xmit(c, c->iss, 0, SL_TCP_SYN);
+		return seg;
+	}
+
+	/* RFC 7323 5.3 R1 (PAWS, kept minimal: no 24-day idle rule): "If SEG.TSval < TS.Recent
+	 * and the RST bit is off ... the segment is not acceptable", ACKed and dropped */
+	if (ts && !(rx->flags & SL_TCP_RST) && (int32_t)(rx->tsval - c->ts_recent) < 0) {
+		s->drop_out_of_window++;
+		c->flags |= SL_TCP_F_ACK_NOW;
 		return seg;
 	}
 
@@ -491,25 +648,37 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 		} else {
 			/* "If an incoming segment is not acceptable, an acknowledgment should be
 			 * sent in reply (unless the RST bit is set ...)". In TIME-WAIT this is
-			 * the peer's FIN again: ACK it and restart the 2 MSL timeout. */
+			 * the peer's FIN again: ACK it and restart the 2 MSL timeout. A SYN gets
+			 * the challenge ACK of RFC 5961 4.2, "irrespective of the sequence
+			 * number". */
 			s->drop_out_of_window++;
-			if (!(rx->flags & SL_TCP_RST)) {
-				if (c->state == SL_TCP_TIME_WAIT && (rx->flags & SL_TCP_FIN))
-					sl_tcp__timer_arm(st, &c->wait_timer, st->p.time_wait_us);
+			if (rx->flags & SL_TCP_RST)
+				return seg;
+			if (c->state == SL_TCP_TIME_WAIT && (rx->flags & SL_TCP_FIN))
+				sl_tcp__timer_arm(st, &c->wait_timer, st->p.time_wait_us);
+			if ((rx->flags & SL_TCP_SYN) && c->state != SL_TCP_SYN_RCVD)
+				sl_tcp__challenge_ack(c);
+			else
 				c->flags |= SL_TCP_F_ACK_NOW;
-			}
 			return seg;
 		}
 	}
 
-	/* second: check the RST bit (RFC 5961 3.2: only an exact RCV.NXT resets; a RST
-	 * elsewhere in the window gets a challenge ACK) */
+	/* RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent then
+	 * SEG.TSval is copied to TS.Recent" (Last.ACK.sent: rcv_acked) */
+	if (ts && sl_seq_le(raw_seq, c->rcv_acked))
+		c->ts_recent = rx->tsval;
+
+	/* second: check the RST bit. RFC 5961 3.2: "If the RST bit is set and the sequence
+	 * number exactly matches the next expected sequence number (RCV.NXT), then TCP MUST
+	 * reset the connection"; elsewhere in the window "TCP MUST send an ACK (challenge
+	 * ACK)" */
 	if (rx->flags & SL_TCP_RST) {
 		if (raw_seq.v == c->rcv_nxt.v) {
 			process_rst(c);
 		} else {
 			s->drop_out_of_window++;
-			c->flags |= SL_TCP_F_ACK_NOW;
+			sl_tcp__challenge_ack(c);
 		}
 		return seg;
 	}
@@ -550,11 +719,12 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 			sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
 			return seg;
 		}
-		/* RFC 793 3.9: "If the SYN is in the window it is an error, send a reset" and
-		 * signal "connection reset" (the challenge ACK of RFC 5961 4 comes later) */
-		sl_tcp__send_ctl(st, &c->tuple, (rx->flags & SL_TCP_ACK_F) ? rx->ack : c->snd_max,
-				 sl_seq_add(raw_seq, raw_len), SL_TCP_RST | SL_TCP_ACK_F);
-		sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_RESET);
+		/* RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number,
+		 * TCP MUST send an ACK (also referred to as challenge ACK) to the remote peer
+		 * ... After sending the acknowledgment, TCP MUST drop the unacceptable segment
+		 * and stop processing further." (it replaces RFC 793's RST) */
+		s->drop_out_of_window++;
+		sl_tcp__challenge_ack(c);
 		return seg;
 	}
 
@@ -565,6 +735,8 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 		return seg;
 	}
 	if (c->state == SL_TCP_SYN_RCVD) {
+		/* its ACK is taken whole here: what the application sent from `accepted`
+		 * must not see it again as a duplicate */
 		if (sl_seq_lt(c->snd_una, rx->ack) && sl_seq_le(rx->ack, c->snd_max)) {
 			if (establish(c, rx) < 0)
 				return seg;
@@ -577,46 +749,50 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 			sl_tcp__send_ctl(st, &c->tuple, rx->ack, zero, SL_TCP_RST);
 			return seg;
 		}
+	} else {
+		r = process_ack(c, rx);
+		if (r != 0)
+			return seg;
 	}
-	r = process_ack(c, rx);
-	if (r != 0)
-		return seg;
 
-	/* sixth, the URG bit: ignored. seventh: the segment text. Out of order (beyond
-	 * RCV.NXT) it is ACKed at once with RCV.NXT and dropped (RFC 9293 3.8.6.3, RFC 5681
-	 * 4.2: "an immediate ACK ... when an out-of-order segment arrives"). */
+	/* sixth, the URG bit: ignored. seventh: the segment text. */
+	if (rx->len != 0 && takes_text(c) && (c->flags & SL_TCP_F_APP_CLOSED)) {
+		/* RFC 9293 3.10.4, RFC 1122 4.2.2.13: data for a closed connection is lost: say
+		 * so with a RST */
+		sl_tcp__send_rst(c);
+		sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
+		return seg;
+	}
 	if ((rx->len != 0 || (rx->flags & SL_TCP_FIN)) && rx->seq.v != c->rcv_nxt.v) {
-		s->drop_out_of_order++;
+		/* Out of order (beyond RCV.NXT): ACKed at once (RFC 9293 3.8.6.3, RFC 5681 4.2:
+		 * "an immediate ACK ... when an out-of-order segment arrives"), with SACK
+		 * blocks; the text is queued (a FIN with it is not: the peer sends it again) */
 		c->flags |= SL_TCP_F_ACK_NOW;
+		if (rx->len != 0 && takes_text(c))
+			return sl_tcp__ooo_insert(c, seg, rx);
+		s->drop_out_of_order++;
 		return seg;
 	}
 	if (rx->len != 0) {
-		switch (c->state) {
-		case SL_TCP_ESTABLISHED:
-		case SL_TCP_FIN_WAIT_1:
-		case SL_TCP_FIN_WAIT_2:
-			if (c->flags & SL_TCP_F_APP_CLOSED) {
-				/* RFC 9293 3.10.4, RFC 1122 4.2.2.13: data for a closed connection
-				 * is lost: say so with a RST */
-				sl_tcp__send_rst(c);
-				sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
-				return seg;
-			}
-			if (deliver(c, seg, rx) < 0)
-				return NULL;
-			seg = NULL;
-			break;
-		default:
+		if (!takes_text(c)) {
 			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur, since
 			 * a FIN has been received from the remote side. Ignore the segment
 			 * text." */
 			s->drop_out_of_window++;
 			return seg;
 		}
+		/* data beyond a FIN is nothing the peer could have sent */
+		if (SL_UNLIKELY(rx->flags & SL_TCP_FIN) && c->ooo_head != NULL)
+			sl_tcp__ooo_free(c);
+		if (deliver(c, seg, rx) < 0)
+			return NULL;
+		seg = NULL;
 	}
 
 	/* eighth: check the FIN bit */
 	if (rx->flags & SL_TCP_FIN) {
+		if (c->ooo_head != NULL)
+			sl_tcp__ooo_free(c);
 		if (process_fin(c) < 0)
 			return seg;
 	}
@@ -662,6 +838,7 @@ sl_tcp_input(struct sl_tcp_stack *st, struct sl_tcp_conn *c, const struct sl_tcp
 		return;
 	}
 	c->flags |= SL_TCP_F_BUSY;
+	c->last_rx_tick = (uint32_t)st->tick;
 	seg = input_conn(c, seg, &rx);
 	if (seg != NULL)
 		st->ops->seg_free(st->env, seg);
@@ -671,12 +848,12 @@ sl_tcp_input(struct sl_tcp_stack *st, struct sl_tcp_conn *c, const struct sl_tcp
 		sl_tcp__output(c);
 		if ((c->flags & SL_TCP_F_WANT_WRITABLE) && sl_tcp__attached(c) &&
 		    (c->sndq_len == 0 || sl_tcp_send_space(c) >= st->p.snd_buf / 4)) {
-			c->flags &= (uint8_t)~SL_TCP_F_WANT_WRITABLE;
+			SL_TCP_CLR(c, SL_TCP_F_WANT_WRITABLE);
 			if (l->ops->writable != NULL)
 				l->ops->writable(l->app, c);
 		}
 		sl_tcp__ack_flush(c);
 	}
-	c->flags &= (uint8_t)~SL_TCP_F_BUSY;
+	SL_TCP_CLR(c, SL_TCP_F_BUSY);
 	sl_tcp__reap(c);
 }

@@ -4,7 +4,8 @@
  * send side (segmentation of the send queue to MSS, the FIN after it, ACKs, RSTs).
  *
  * Payload is copied from the send queue into a buffer from ops->pkt_alloc; the queue keeps
- * the bytes until they are acknowledged. snd_max is RFC 9293's SND.NXT (the highest sequence
+ * the bytes until they are acknowledged. Congestion control and SACK recovery decide in
+ * tcp_cc.c what may go; this file builds it. snd_max is RFC 9293's SND.NXT (the highest sequence
  * sent); snd_nxt is where the next segment starts, pulled back to snd_una by a retransmission
  * timeout (go-back-N) and moved on again as segments go out or ACKs pass it.
  */
@@ -78,12 +79,27 @@ sl_tcp__send_ctl(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct s
 		st->stats.rst_out++;
 }
 
+/*
+ * The sequence number of a segment that occupies none: SND.NXT (snd_max), unless that is
+ * beyond the peer's window (a FIN or a probe byte it has not taken): then the window's
+ * right edge, which a receiver with a zero window still accepts (RFC 9293 3.10.7.4: "special
+ * allowance should be made to accept valid ACKs ... and RSTs"; as Linux's
+ * tcp_acceptable_seq()).
+ */
+static struct sl_tcp_seq
+acceptable_seq(const struct sl_tcp_conn *c)
+{
+	struct sl_tcp_seq edge = sl_seq_add(c->snd_una, c->snd_wnd);
+
+	return sl_seq_gt(c->snd_max, edge) && c->state != SL_TCP_SYN_RCVD ? edge : c->snd_max;
+}
+
 void
 sl_tcp__send_rst(struct sl_tcp_conn *c)
 {
 	struct sl_tcp_seq zero = {0};
 
-	sl_tcp__send_ctl(c->stack, &c->tuple, c->snd_max, zero, SL_TCP_RST);
+	sl_tcp__send_ctl(c->stack, &c->tuple, acceptable_seq(c), zero, SL_TCP_RST);
 }
 
 /*
@@ -141,25 +157,67 @@ ack_sent(struct sl_tcp_conn *c)
 {
 	c->rcv_acked = c->rcv_nxt;
 	c->unacked_segs = 0;
-	c->flags &= (uint8_t)~SL_TCP_F_ACK_NOW;
+	SL_TCP_CLR(c, SL_TCP_F_ACK_NOW);
 	if (sl_tcp__timer_armed(&c->delack_timer))
 		sl_tcp__timer_cancel(&c->delack_timer);
 }
 
+/* Write the options of a SYN-ACK at <o> (see tcp-priv.h). @return their length. */
+static unsigned int
+syn_opts(const struct sl_tcp_conn *c, uint8_t *o)
+{
+	unsigned int k = SL_TCP_OPT_MSS_LEN;
+
+	o[0] = SL_TCP_OPT_MSS;
+	o[1] = SL_TCP_OPT_MSS_LEN;
+	sl_wr_be16(o + 2, c->stack->p.mss);
+	if (c->flags & SL_TCP_F_TS) {
+		if (c->flags & SL_TCP_F_SACK) {
+			o[k] = SL_TCP_OPT_SACK_OK;
+			o[k + 1] = SL_TCP_OPT_SACK_OK_LEN;
+		} else {
+			o[k] = o[k + 1] = SL_TCP_OPT_NOP;
+		}
+		o[k + 2] = SL_TCP_OPT_TS;
+		o[k + 3] = SL_TCP_OPT_TS_LEN;
+		sl_wr_be32(o + k + 4, sl_tcp__ts_now(c));
+		sl_wr_be32(o + k + 8, c->ts_recent);
+		k += SL_TCP_OPT_TS_ALIGNED;
+	} else if (c->flags & SL_TCP_F_SACK) {
+		o[k] = o[k + 1] = SL_TCP_OPT_NOP;
+		o[k + 2] = SL_TCP_OPT_SACK_OK;
+		o[k + 3] = SL_TCP_OPT_SACK_OK_LEN;
+		k += 4;
+	}
+	if (c->snd_wscale | c->rcv_wscale) {
+		o[k] = SL_TCP_OPT_NOP;
+		o[k + 1] = SL_TCP_OPT_WS;
+		o[k + 2] = SL_TCP_OPT_WS_LEN;
+		o[k + 3] = c->rcv_wscale;
+		k += 4;
+	}
+	return k;
+}
+
 /*
  * sl_tcp__xmit(<c>, <seq>, <len>, <flags>): build and send one segment. SYN segments carry
- * MSS and, when scaling was agreed, the window scale (RFC 7323 2.2: a <SYN,ACK> carries it
- * only if the <SYN> did), and an unscaled window. Sequence bookkeeping: snd_nxt and snd_max
- * move past what the segment occupies; new data starts an RTT measurement when none runs
- * (RFC 6298 3); a segment below snd_max is a retransmission. The retransmission timer runs
- * while anything occupying sequence space is outstanding (RFC 6298 5.1).
+ * MSS and what was agreed of SACK-permitted, timestamps and window scale (RFC 7323 2.2 and
+ * 3.2, RFC 2018 2: a <SYN,ACK> carries them only if the <SYN> did), and an unscaled window.
+ * Other segments carry the timestamps when agreed (RFC 7323 3.2: "in every non-<RST>
+ * segment") and SACK blocks while data is queued out of order (RFC 2018 4); the payload
+ * is cut so that options and data stay within the MSS (RFC 6691).
+ * Sequence bookkeeping: snd_nxt and snd_max move past what the segment occupies; new data
+ * starts an RTT measurement when none runs (RFC 6298 3; with timestamps it is the fallback); a
+ * segment below snd_max is a retransmission. The retransmission timer runs while anything
+ * occupying sequence space is outstanding (RFC 6298 5.1).
  */
 int
 sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t flags)
 {
 	struct sl_tcp_stack *st = c->stack;
-	uint32_t seqspace = len + ((flags & SL_TCP_SYN) != 0) + ((flags & SL_TCP_FIN) != 0);
-	unsigned int hlen = SL_TCP_HLEN;
+	uint8_t sack[8 * SL_TCP_SACK_MAX];
+	unsigned int hlen = SL_TCP_HLEN, n_sack = 0;
+	uint32_t seqspace;
 	struct sl_tcp_seq end;
 	uint8_t *frame, *h;
 	uint16_t wnd;
@@ -171,10 +229,30 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 		wnd = (uint16_t)sl_tcp__min32(avail, 0xffff);
 		if (sl_seq_gt(sl_seq_add(c->rcv_nxt, wnd), c->rcv_adv))
 			c->rcv_adv = sl_seq_add(c->rcv_nxt, wnd);
-		hlen += SL_TCP_OPT_MSS_LEN + ((c->snd_wscale | c->rcv_wscale) ? 4 : 0);
+		hlen += SL_TCP_OPT_MSS_LEN +
+			((c->flags & SL_TCP_F_TS)     ? SL_TCP_OPT_TS_ALIGNED
+			 : (c->flags & SL_TCP_F_SACK) ? 4
+						      : 0) +
+			((c->snd_wscale | c->rcv_wscale) ? 4 : 0);
 	} else {
 		wnd = sl_tcp__wnd_field(c);
+		if (c->flags & SL_TCP_F_TS)
+			hlen += SL_TCP_OPT_TS_ALIGNED;
+		if (SL_UNLIKELY(c->ooo_head != NULL) && (c->flags & SL_TCP_F_SACK))
+			n_sack = sl_tcp__sack_blocks(
+				c, sack, (c->flags & SL_TCP_F_TS) ? 3 : SL_TCP_SACK_MAX);
+		if (n_sack != 0) {
+			/* c->mss >= 36 leaves room beside 3 blocks (with TS), 4 without */
+			uint32_t room = c->mss - 4 - 8 * n_sack;
+
+			if (len > room) {
+				len = room;
+				flags &= (uint8_t) ~(SL_TCP_FIN | SL_TCP_PSH);
+			}
+			hlen += 4 + 8 * n_sack;
+		}
 	}
+	seqspace = len + ((flags & SL_TCP_SYN) != 0) + ((flags & SL_TCP_FIN) != 0);
 	pkt = st->ops->pkt_alloc(st->env, &frame, (uint16_t)(SL_TCP_L4_OFF + hlen + len));
 	if (SL_UNLIKELY(pkt == NULL)) {
 		st->stats.drop_no_buf++;
@@ -189,16 +267,21 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 	h = frame + SL_TCP_L4_OFF;
 	hdr_write(h, &c->tuple, seq.v, c->rcv_nxt.v, flags | SL_TCP_ACK_F, wnd, hlen);
 	if (flags & SL_TCP_SYN) {
+		syn_opts(c, h + SL_TCP_HLEN);
+	} else if (hlen != SL_TCP_HLEN) {
 		uint8_t *o = h + SL_TCP_HLEN;
 
-		o[0] = SL_TCP_OPT_MSS;
-		o[1] = SL_TCP_OPT_MSS_LEN;
-		sl_wr_be16(o + 2, st->p.mss);
-		if (hlen > SL_TCP_HLEN + SL_TCP_OPT_MSS_LEN) {
-			o[4] = SL_TCP_OPT_NOP;
-			o[5] = SL_TCP_OPT_WS;
-			o[6] = SL_TCP_OPT_WS_LEN;
-			o[7] = c->rcv_wscale;
+		if (c->flags & SL_TCP_F_TS) {
+			sl_wr_be32(o, SL_TCP_TS_WORD);
+			sl_wr_be32(o + 4, sl_tcp__ts_now(c));
+			sl_wr_be32(o + 8, c->ts_recent);
+			o += SL_TCP_OPT_TS_ALIGNED;
+		}
+		if (n_sack != 0) {
+			o[0] = o[1] = SL_TCP_OPT_NOP;
+			o[2] = SL_TCP_OPT_SACK;
+			o[3] = (uint8_t)(2 + 8 * n_sack);
+			memcpy(o + 4, sack, 8 * n_sack);
 		}
 	}
 	if (len != 0)
@@ -211,9 +294,12 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 	if (seqspace == 0)
 		return 0;
 	end = sl_seq_add(seq, seqspace);
-	if (sl_seq_lt(seq, c->snd_max))
+	if (sl_seq_lt(seq, c->snd_max)) {
 		st->stats.retransmits++;
-	else if (!(c->flags & SL_TCP_F_TIMING)) {
+		/* Karn (RFC 6298 3): the timed segment was sent again: no sample from it */
+		if (sl_seq_lt(seq, c->rtt_seq))
+			SL_TCP_CLR(c, SL_TCP_F_TIMING);
+	} else if (!(c->flags & SL_TCP_F_TIMING)) {
 		c->flags |= SL_TCP_F_TIMING;
 		c->rtt_seq = end;
 		c->rtt_start_us = st->now_us;
@@ -224,13 +310,36 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 		c->snd_max = end;
 	if (!sl_tcp__timer_armed(&c->rexmit_timer))
 		sl_tcp__rexmit_arm(c);
-	return 0;
+	return (int)len;
+}
+
+/*
+ * sl_tcp__send_range(<c>, <seq>, <max>): a retransmission from <seq> (at or above snd_una):
+ * PSH when it reaches the end of the queue, and the FIN too when that was sent already.
+ */
+int
+sl_tcp__send_range(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t max)
+{
+	uint32_t off = (uint32_t)sl_seq_diff(seq, c->snd_una);
+	uint32_t avail = off < c->sndq_len ? c->sndq_len - off : 0;
+	uint32_t len = sl_tcp__min32(sl_tcp__min32(max, avail), c->mss);
+	uint8_t flags = 0;
+
+	if (len == avail) {
+		if (len != 0)
+			flags |= SL_TCP_PSH;
+		if (sl_tcp__fin_sent(c))
+			flags |= SL_TCP_FIN;
+	}
+	if (len == 0 && !(flags & SL_TCP_FIN))
+		return 0;
+	return sl_tcp__xmit(c, seq, len, flags);
 }
 
 void
 sl_tcp__send_ack(struct sl_tcp_conn *c)
 {
-	sl_tcp__xmit(c, c->snd_max, 0, 0);
+	sl_tcp__xmit(c, acceptable_seq(c), 0, 0);
 }
 
 void
@@ -247,17 +356,53 @@ sl_tcp__ack_flush(struct sl_tcp_conn *c)
 }
 
 /*
- * sl_tcp__output(<c>): send the queue from snd_nxt as far as the peer's window allows, in
- * segments of at most MSS, PSH on the last; the FIN rides on the last data segment or goes
- * alone once everything before it was sent (it needs no window). When data waits for a
- * zero window with nothing outstanding, the retransmission timer runs as the persist timer
- * (RFC 9293 3.8.6.1: the window must be probed).
+ * sl_tcp__send_new(<c>, <room>): RFC 9293 3.8.6.2.1 asks a sender to avoid silly windows;
+ * for the congestion window it is done here: a segment shorter than MSS and than the data
+ * waiting does not go out just because cwnd has room for only that much. The peer's window
+ * is used as it is (a small one is all the peer offers).
+ */
+int
+sl_tcp__send_new(struct sl_tcp_conn *c, int32_t room)
+{
+	uint32_t off = (uint32_t)sl_seq_diff(c->snd_nxt, c->snd_una), unsent, len;
+	int32_t usable;
+	uint8_t flags;
+	int r;
+
+	if (off >= c->sndq_len) {
+		/* the FIN alone once everything before it was sent (it needs no window) */
+		if ((c->flags & SL_TCP_F_SHUT_WR) && c->snd_nxt.v == sl_tcp__fin_seq(c).v)
+			return sl_tcp__xmit(c, c->snd_nxt, 0, SL_TCP_FIN) < 0 ? -1 : 1;
+		return 0;
+	}
+	unsent = c->sndq_len - off;
+	usable = sl_seq_diff(sl_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt);
+	if (usable <= 0)
+		return 0;
+	len = sl_tcp__min32(sl_tcp__min32(unsent, (uint32_t)usable), c->mss);
+	if (room < (int32_t)len)
+		return 0;
+	flags = len == unsent ? SL_TCP_PSH : 0;
+	if (len == unsent && (c->flags & SL_TCP_F_SHUT_WR))
+		flags |= SL_TCP_FIN;
+	r = sl_tcp__xmit(c, c->snd_nxt, len, flags);
+	if (r < 0)
+		return -1;
+	return r + ((flags & SL_TCP_FIN) && (uint32_t)r == len);
+}
+
+/*
+ * sl_tcp__output(<c>): send the queue from snd_nxt as far as the peer's window and the
+ * congestion window allow, in segments of at most MSS, PSH on the last; the FIN rides on the
+ * last data segment or goes alone once everything before it was sent. Limited transmit
+ * (RFC 3042): the first two duplicate ACKs each let one more segment out beyond cwnd. In
+ * SACK recovery RFC 6675 decides (sl_tcp__sack_output()). When data waits for a zero window
+ * with nothing outstanding, the retransmission timer runs as the persist timer (RFC 9293
+ * 3.8.6.1: the window must be probed).
  */
 void
 sl_tcp__output(struct sl_tcp_conn *c)
 {
-	uint32_t off, unsent = 0;
-
 	switch (c->state) {
 	case SL_TCP_ESTABLISHED:
 	case SL_TCP_CLOSE_WAIT:
@@ -268,31 +413,24 @@ sl_tcp__output(struct sl_tcp_conn *c)
 	default:
 		return;
 	}
-	for (;;) {
-		struct sl_tcp_seq edge = sl_seq_add(c->snd_una, c->snd_wnd);
-		int32_t usable = sl_seq_diff(edge, c->snd_nxt);
-		uint32_t len;
-		uint8_t flags;
+	if (SL_UNLIKELY((c->flags & (SL_TCP_F_RECOVERY | SL_TCP_F_SACK)) ==
+			(SL_TCP_F_RECOVERY | SL_TCP_F_SACK))) {
+		sl_tcp__sack_output(c);
+	} else {
+		uint32_t cwnd = c->cwnd;
 
-		off = (uint32_t)sl_seq_diff(c->snd_nxt, c->snd_una);
-		if (off >= c->sndq_len) {
-			unsent = 0;
-			break;
+		/* RFC 3042: "previously unsent data", outside recovery */
+		if (c->dupacks != 0 && !(c->flags & SL_TCP_F_RECOVERY) &&
+		    c->snd_nxt.v == c->snd_max.v)
+			cwnd += sl_tcp__min32(c->dupacks, 2) * (uint32_t)c->mss;
+		for (;;) {
+			int32_t room = sl_seq_diff(sl_seq_add(c->snd_una, cwnd), c->snd_nxt);
+
+			if (sl_tcp__send_new(c, room) <= 0)
+				break;
 		}
-		unsent = c->sndq_len - off;
-		if (usable <= 0)
-			break;
-		len = sl_tcp__min32(sl_tcp__min32(unsent, (uint32_t)usable), c->mss);
-		flags = len == unsent ? SL_TCP_PSH : 0;
-		if (len == unsent && (c->flags & SL_TCP_F_SHUT_WR))
-			flags |= SL_TCP_FIN;
-		if (sl_tcp__xmit(c, c->snd_nxt, len, flags) < 0)
-			return;
 	}
-	if ((c->flags & SL_TCP_F_SHUT_WR) && c->snd_nxt.v == sl_tcp__fin_seq(c).v) {
-		if (sl_tcp__xmit(c, c->snd_nxt, 0, SL_TCP_FIN) < 0)
-			return;
-	}
-	if (unsent != 0 && c->snd_una.v == c->snd_max.v && !sl_tcp__timer_armed(&c->rexmit_timer))
+	if (c->snd_una.v == c->snd_max.v && c->sndq_len != 0 &&
+	    !sl_tcp__timer_armed(&c->rexmit_timer))
 		sl_tcp__rexmit_arm(c);
 }

@@ -2,7 +2,8 @@
  * @file
  * The stack's hashed timing wheel (Varghese and Lauck, scheme 6) and what each connection
  * timer does when it fires: retransmission with exponential back-off (RFC 6298 5), SYN-ACK
- * retransmission, zero-window probes, the delayed ACK, TIME_WAIT and FIN_WAIT_2.
+ * retransmission, zero-window probes (persist), the delayed ACK, TIME_WAIT, FIN_WAIT_2 and
+ * keepalive.
  *
  * Slots hold unsorted lists; a timer due in more than SL_TCP_WHEEL_SLOTS ticks stays in its
  * slot for further rounds. Arming and cancelling are O(1); a tick visits one slot.
@@ -67,16 +68,22 @@ backoff(struct sl_tcp_conn *c)
 
 	c->rto_us = c->rto_us > max / 2 ? max : c->rto_us * 2;
 	/* Karn: no RTT sample from a segment that was retransmitted */
-	c->flags &= (uint8_t)~SL_TCP_F_TIMING;
+	SL_TCP_CLR(c, SL_TCP_F_TIMING);
 }
 
 /*
  * The retransmission timer of <c> fired (RFC 6298 5.4-5.6). In SYN_RCVD: resend the SYN-ACK
- * up to syn_retries times, then drop the embryonic connection silently. Synchronized: when
- * anything is outstanding, go back to snd_una and resend one segment (the ACKs that follow
- * send the rest); with a zero window and nothing outstanding, probe it with <SEQ=SND.UNA-1>,
- * which any live peer answers with its window. After `retries` tries without progress the
- * connection fails: RST, error(-ETIMEDOUT).
+ * up to syn_retries times, then drop the embryonic connection silently. Synchronized:
+ *
+ * - the peer's window is zero and data waits: the timer is the persist timer (RFC 9293
+ *   3.8.6.1): probe with one byte at SND.UNA (sent anew or again; the peer keeps it if its
+ *   window opened, else answers with its window), backed off like the RTO; an answer
+ *   resets the retry count (process_ack), so a peer that answers is probed forever;
+ * - something is outstanding: a retransmission timeout: congestion state (tcp_cc.c), back
+ *   to snd_una and resend one segment (the ACKs that follow send the rest).
+ *
+ * After `retries` tries without an answer the peer has vanished: RST, and error(-ETIMEDOUT)
+ * (or `reset`) for the application; its queues are freed with it.
  */
 static void
 rexmit_timeout(struct sl_tcp_conn *c)
@@ -84,8 +91,8 @@ rexmit_timeout(struct sl_tcp_conn *c)
 	struct sl_tcp_stack *st = c->stack;
 	const struct sl_tcp_params *p = &st->p;
 	int outstanding = c->snd_una.v != c->snd_max.v;
-	uint32_t inflight, len;
-	uint8_t flags;
+	int probe = c->snd_wnd == 0 && c->sndq_len != 0;
+	uint32_t inflight;
 
 	if (c->state == SL_TCP_SYN_RCVD) {
 		if (c->retries >= p->syn_retries) {
@@ -94,39 +101,43 @@ rexmit_timeout(struct sl_tcp_conn *c)
 		}
 		c->retries++;
 		backoff(c);
+		st->stats.rto_timeouts++;
 		sl_tcp__xmit(c, c->iss, 0, SL_TCP_SYN);
 		return;
 	}
 	if (c->state == SL_TCP_TIME_WAIT || c->state == SL_TCP_FIN_WAIT_2 ||
 	    c->state == SL_TCP_CLOSED)
 		return;
-	if (outstanding || (c->snd_wnd == 0 && c->sndq_len != 0)) {
-		if (c->retries >= p->retries) {
-			sl_tcp__send_rst(c);
-			sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_TIMEOUT);
-			return;
-		}
-		c->retries++;
-		backoff(c);
-	}
-	if (outstanding) {
-		c->snd_nxt = c->snd_una;
-		inflight = (uint32_t)sl_seq_diff(c->snd_max, c->snd_una);
-		if (sl_tcp__fin_sent(c))
-			inflight--;
-		len = sl_tcp__min32(inflight, c->mss);
-		flags = len == c->sndq_len && len != 0 ? SL_TCP_PSH : 0;
-		if (sl_tcp__fin_sent(c) && len == c->sndq_len)
-			flags |= SL_TCP_FIN;
-		sl_tcp__xmit(c, c->snd_una, len, flags);
-	} else if (c->snd_wnd == 0 && c->sndq_len != 0) {
-		/* RFC 9293 3.8.6.1: probe the zero window */
-		sl_tcp__xmit(c, sl_seq_add(c->snd_una, UINT32_MAX), 0, 0);
-		sl_tcp__rexmit_arm(c);
-	} else {
+	if (!outstanding && !probe) {
 		/* a send that found no buffer */
 		sl_tcp__output(c);
+		return;
 	}
+	if (c->retries >= p->retries) {
+		sl_tcp__send_rst(c);
+		sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_TIMEOUT);
+		return;
+	}
+	if (probe) {
+		c->retries++;
+		backoff(c);
+		c->flags |= SL_TCP_F_PERSIST;
+		st->stats.zwp_out++;
+		sl_tcp__xmit(c, c->snd_una, 1, 0);
+		SL_TCP_CLR(c, SL_TCP_F_TIMING); /* a probe is not timed */
+		if (!sl_tcp__timer_armed(&c->rexmit_timer))
+			sl_tcp__rexmit_arm(c);
+		return;
+	}
+	st->stats.rto_timeouts++;
+	sl_tcp__cc_timeout(c);
+	c->retries++;
+	backoff(c);
+	c->snd_nxt = c->snd_una;
+	inflight = sl_tcp__flight(c);
+	if (sl_tcp__fin_sent(c))
+		inflight--;
+	sl_tcp__send_range(c, c->snd_una, inflight);
 }
 
 static void
@@ -138,13 +149,60 @@ delack_timeout(struct sl_tcp_conn *c)
 		sl_tcp__send_ack(c);
 }
 
+void
+sl_tcp__keepalive_arm(struct sl_tcp_conn *c, uint64_t delay_us)
+{
+	sl_tcp__timer_arm(c->stack, &c->wait_timer, delay_us);
+}
+
+/*
+ * Keepalive (RFC 1122 4.2.3.6): after the idle time without a segment from the peer, probe
+ * with <SEQ=SND.NXT-1> and no data (an ACK any live peer answers), then every interval;
+ * after `probes` unanswered (any ACK answers: process_ack resets the count) the connection
+ * ends: RST, error(-ETIMEDOUT). While data is outstanding or waits, the retransmission and
+ * persist timers watch the peer; keepalive only looks again later. The idle time is
+ * measured from last_rx_tick, so segments in need not re-arm the timer.
+ */
+static void
+keepalive_timeout(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_stack *st = c->stack;
+	const struct sl_tcp_listener *l = c->listener;
+	uint64_t idle = sl_tcp__ka_idle(c), elapsed;
+
+	if (!(c->flags & SL_TCP_F_KEEPALIVE) || c->state == SL_TCP_CLOSED ||
+	    c->state == SL_TCP_TIME_WAIT)
+		return;
+	if (c->snd_una.v != c->snd_max.v || c->sndq_len != 0) {
+		sl_tcp__keepalive_arm(c, idle);
+		return;
+	}
+	elapsed = (uint64_t)(uint32_t)((uint32_t)st->tick - c->last_rx_tick) * st->p.tick_us;
+	if (elapsed < idle) {
+		sl_tcp__keepalive_arm(c, idle - elapsed);
+		return;
+	}
+	if (c->retries >= (l->ka_probes != 0 ? l->ka_probes : SL_TCP_DEF_KA_PROBES)) {
+		sl_tcp__send_rst(c);
+		sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_TIMEOUT);
+		return;
+	}
+	c->retries++;
+	st->stats.keepalives_out++;
+	sl_tcp__xmit(c, sl_seq_add(c->snd_una, UINT32_MAX), 0, 0);
+	sl_tcp__keepalive_arm(c, l->ka_intvl_us != 0 ? l->ka_intvl_us : SL_TCP_DEF_KA_INTVL_US);
+}
+
 /* TIME_WAIT is over (RFC 9293 3.10.8), or a closed connection waited long enough in
- * FIN_WAIT_2 for a FIN that did not come. */
+ * FIN_WAIT_2 for a FIN that did not come; otherwise the wait timer is keepalive's. */
 static void
 wait_timeout(struct sl_tcp_conn *c)
 {
-	if (c->state == SL_TCP_TIME_WAIT || c->state == SL_TCP_FIN_WAIT_2)
+	if (c->state == SL_TCP_TIME_WAIT ||
+	    (c->state == SL_TCP_FIN_WAIT_2 && (c->flags & SL_TCP_F_APP_CLOSED)))
 		sl_tcp__end(c, &c->stack->stats.conn_closed, SL_TCP_END_NORMAL);
+	else
+		keepalive_timeout(c);
 }
 
 static void

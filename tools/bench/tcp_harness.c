@@ -8,7 +8,9 @@
  *
  *   valgrind --tool=callgrind bench-tcp-harness      instructions per round trip
  *   bench-tcp-harness                                 nanoseconds per round trip
- *   options: --rounds N (round trips per scenario, default 20000), --smoke (1000)
+ *   options: --rounds N (round trips per scenario, default 20000), --smoke (1000),
+ *            --ts (the SYNs offer SACK and timestamps, as Linux's do: every segment then
+ *            carries timestamps, each request echoing the last response's TSval)
  *
  * Under callgrind the measured loop is bracketed by CALLGRIND_ZERO_STATS and
  * CALLGRIND_DUMP_STATS_AT; the harness reads the dump back (<out-file>.<n>: found by the
@@ -69,6 +71,7 @@ struct henv {
 	uint8_t last_byte[MAX_CONNS];
 	uint16_t last_len[MAX_CONNS];
 	uint8_t last_flags[MAX_CONNS];
+	uint32_t last_tsval[MAX_CONNS];
 };
 
 static void *
@@ -98,6 +101,13 @@ h_pkt_xmit(void *env, void *pkt, uint8_t *frame, uint16_t tcp_len, const struct 
 		e->last_len[i] = (uint16_t)(tcp_len - hlen);
 		e->last_flags[i] = h[13];
 		e->last_byte[i] = tcp_len > hlen ? h[hlen] : 0;
+		e->last_tsval[i] = 0;
+		for (unsigned int k = 20; k + 10 <= hlen; k++) {
+			if (h[k] == 8 && h[k + 1] == 10) {
+				e->last_tsval[i] = sl_rd_be32(h + k + 2);
+				break;
+			}
+		}
 	}
 	e->xmits++;
 	p->next = e->free_pkts;
@@ -157,6 +167,8 @@ h_conn_remove(void *env, struct sl_tcp_conn *c)
 	e->table[c->tuple.rport - CLI_PORT0] = NULL;
 }
 
+static int with_ts; /* --ts */
+
 static const struct sl_tcp_env_ops h_ops = {
 	.pkt_alloc = h_pkt_alloc,
 	.pkt_xmit = h_pkt_xmit,
@@ -181,13 +193,17 @@ tuple_of(unsigned int i)
 	return t;
 }
 
-/* Write a client segment for connection <i> into <s> (checksum computed here). */
+/*
+ * Write a client segment for connection <i> into <s> (checksum computed here). SYNs carry MSS
+ * and WS, with --ts also SACK-permitted and timestamps; other segments with --ts carry
+ * timestamps <tsval>, <tsecr>.
+ */
 static void
 build(struct hseg *s, unsigned int i, uint8_t flags, uint32_t seq, uint32_t ack,
-      const uint8_t *payload, unsigned int len, int syn_opts)
+      const uint8_t *payload, unsigned int len, int syn_opts, uint32_t tsval, uint32_t tsecr)
 {
 	struct sl_tcp_tuple t = tuple_of(i);
-	unsigned int hlen = syn_opts ? 28 : 20;
+	unsigned int hlen = syn_opts ? (with_ts ? 40 : 28) : (with_ts ? 32 : 20);
 	uint8_t *h = s->bytes;
 	uint32_t ph;
 
@@ -199,10 +215,20 @@ build(struct hseg *s, unsigned int i, uint8_t flags, uint32_t seq, uint32_t ack,
 	h[12] = (uint8_t)((hlen / 4) << 4);
 	h[13] = flags;
 	sl_wr_be16(h + 14, 65535);
-	if (syn_opts) {
+	if (syn_opts && with_ts) {
+		static const uint8_t o[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+					      0, 0, 0,	  0,	0, 0, 1, 3,  3, 7};
+
+		memcpy(h + 20, o, 20);
+		sl_wr_be32(h + 28, tsval);
+	} else if (syn_opts) {
 		static const uint8_t o[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
 
 		memcpy(h + 20, o, 8);
+	} else if (with_ts) {
+		sl_wr_be32(h + 20, 0x0101080au);
+		sl_wr_be32(h + 24, tsval);
+		sl_wr_be32(h + 28, tsecr);
 	}
 	if (len != 0)
 		memcpy(h + hlen, payload, len);
@@ -326,7 +352,7 @@ run(const struct scenario *sc)
 	unsigned long per = sc->rounds / n, r, total;
 	struct hpkt *pkts = calloc(N_PKTS, sizeof(*pkts));
 	struct hseg *segs, hs;
-	uint32_t isn[MAX_CONNS], iss[MAX_CONNS];
+	uint32_t isn[MAX_CONNS], iss[MAX_CONNS], ts0[MAX_CONNS];
 	struct sl_tcp_tuple tuples[MAX_CONNS];
 	uint64_t now = 1000000, t0, t1;
 	struct sl_tcp_params p = {0};
@@ -354,7 +380,7 @@ run(const struct scenario *sc)
 	for (i = 0; i < n; i++) {
 		tuples[i] = tuple_of(i);
 		isn[i] = 0x10000000u * (i % 16) + 1000u * i;
-		build(&hs, i, 0x02, isn[i], 0, NULL, 0, 1);
+		build(&hs, i, 0x02, isn[i], 0, NULL, 0, 1, 1000, 0);
 		sl_tcp_input(&e->st, NULL, &tuples[i], &hs.seg, 0, now);
 		if (e->last_flags[i] != 0x12) {
 			fprintf(stderr, "bench-tcp-harness: no SYN-ACK\n");
@@ -362,7 +388,9 @@ run(const struct scenario *sc)
 			goto out;
 		}
 		iss[i] = e->last_seq[i];
-		build(&hs, i, 0x10, isn[i] + 1, iss[i] + 1, NULL, 0, 0);
+		/* our timestamp clock: milliseconds from an offset; learnt from the SYN-ACK */
+		ts0[i] = e->last_tsval[i] - (uint32_t)(now / 1000);
+		build(&hs, i, 0x10, isn[i] + 1, iss[i] + 1, NULL, 0, 0, 1001, e->last_tsval[i]);
 		sl_tcp_input(&e->st, e->table[i], &tuples[i], &hs.seg, 0, now);
 		if (e->table[i] == NULL || sl_tcp_state(e->table[i]) != SL_TCP_ESTABLISHED) {
 			fprintf(stderr, "bench-tcp-harness: handshake failed\n");
@@ -370,13 +398,15 @@ run(const struct scenario *sc)
 			goto out;
 		}
 	}
-	/* the requests: byte r of connection i acknowledges the r responses before it */
+	/* the requests: byte r of connection i acknowledges the r responses before it and
+	 * echoes the timestamp of the last one (sent in round r - 1, at now + 10 r) */
 	for (r = 0; r < per + WARMUP; r++) {
 		for (i = 0; i < n; i++) {
 			uint8_t b = (uint8_t)('a' + (r + i) % 26);
+			uint32_t ecr = ts0[i] + (uint32_t)((now + 10 * r) / 1000);
 
 			build(&segs[r * n + i], i, 0x18, isn[i] + 1 + (uint32_t)r,
-			      iss[i] + 1 + (uint32_t)r, &b, 1, 0);
+			      iss[i] + 1 + (uint32_t)r, &b, 1, 0, 1002 + (uint32_t)r, ecr);
 		}
 	}
 	for (r = 0; r < WARMUP; r++) {
@@ -396,7 +426,7 @@ run(const struct scenario *sc)
 			sl_tcp_input(&e->st, e->table[i], &tuples[i], &row[i].seg, 0, now);
 		sl_tcp_timer(&e->st, now);
 	}
-	snprintf(label, sizeof(label), "echo-%u-conns", n);
+	snprintf(label, sizeof(label), "echo-%s%u-conns", with_ts ? "ts-" : "", n);
 	CALLGRIND_DUMP_STATS_AT(label);
 	t1 = mono_ns();
 	dumps++;
@@ -419,17 +449,19 @@ run(const struct scenario *sc)
 		long ir = read_dump(dumps, label);
 
 		if (ir >= 0)
-			printf("echo 1-byte round trip, %u connection%s: %.0f instructions per round "
-			       "trip (%lu round trips, %ld instructions)\n",
-			       n, n == 1 ? "" : "s", (double)ir / (double)total, total, ir);
+			printf("echo 1-byte round trip, %u connection%s%s: %.0f instructions per "
+			       "round trip (%lu round trips, %ld instructions)\n",
+			       n, n == 1 ? "" : "s", with_ts ? ", timestamps" : "",
+			       (double)ir / (double)total, total, ir);
 		else
 			printf("echo 1-byte round trip, %u connection%s: %lu round trips; callgrind "
 			       "dump %d not found (set SL_CALLGRIND_OUT to the out-file base)\n",
 			       n, n == 1 ? "" : "s", total, dumps);
 	} else {
-		printf("echo 1-byte round trip, %u connection%s: %.0f ns per round trip "
+		printf("echo 1-byte round trip, %u connection%s%s: %.0f ns per round trip "
 		       "(%lu round trips; run under valgrind --tool=callgrind for instructions)\n",
-		       n, n == 1 ? "" : "s", (double)(t1 - t0) / (double)total, total);
+		       n, n == 1 ? "" : "s", with_ts ? ", timestamps" : "",
+		       (double)(t1 - t0) / (double)total, total);
 	}
 	for (i = 0; i < n; i++)
 		if (e->table[i] != NULL)
@@ -453,10 +485,12 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--smoke") == 0) {
 			rounds = 1000;
+		} else if (strcmp(argv[i], "--ts") == 0) {
+			with_ts = 1;
 		} else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
 			rounds = strtoul(argv[++i], NULL, 10);
 		} else {
-			fprintf(stderr, "usage: %s [--rounds N] [--smoke]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--rounds N] [--smoke] [--ts]\n", argv[0]);
 			return 2;
 		}
 	}

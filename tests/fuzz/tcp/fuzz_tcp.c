@@ -3,16 +3,20 @@
  * libFuzzer target for the TCP core: arbitrary segments to a listening stack and to
  * established connections, with timers advanced and the applications acting in between.
  *
- * Input: 4 bytes of parameters, then operations, each an opcode byte and its arguments:
+ * Input: 5 bytes of parameters, then operations, each an opcode byte and its arguments:
  *   0 raw      tuple, flags, len16, bytes            (header and all as given)
- *   1 segment  tuple, flags, seq mode+delta, ack mode+delta, wnd16, optlen, opts, len16
- *              (seq/ack relative to the connection of the tuple when there is one, so that
- *              most segments land in or near the window; checksum right unless told)
+ *   1 segment  tuple, flags, seq mode+delta, ack mode+delta, wnd16, optlen, opts, len16,
+ *              mode (seq/ack relative to the connection of the tuple when there is one, so
+ *              that most segments land in or near the window; checksum right unless told;
+ *              mode 0x08: a timestamps option near TS.Recent (2 bytes), 0x10: SACK blocks
+ *              near SND.UNA (count, then 2 bytes each) instead of the raw options)
  *   2 time     how far, from a table (0 to an hour), timers run on the way
- *   3 app      tuple, action: close, abort, shutdown, send n, consume n
+ *   3 app      tuple, action: close, abort, shutdown, send n, consume n, failing allocs,
+ *              keepalive on/off
  * Every input starts from a fresh stack with echo (7), discard (9) and chargen (19)
- * listening and one connection on each already established. At the end the environment
- * releases the table, closes what applications still hold, and everything must be back:
+ * listening and one connection on each already established: echo's offered SACK and
+ * timestamps, discard's SACK, chargen's neither (or all three, by a parameter bit). At the end the
+ * environment releases the table, closes what applications still hold, and everything must be back:
  * no connection, segment or packet outstanding, conns[] all zero. Transmitted segments are
  * checked (parse, checksum) and freed.
  */
@@ -347,6 +351,43 @@ rel(struct cursor *in, uint32_t base)
 	}
 }
 
+/* Timestamps option at <o>: TSval near TS.Recent of <c>, TSecr near our clock. */
+static unsigned int
+opt_ts(struct cursor *in, const struct sl_tcp_conn *c, uint8_t *o)
+{
+	int8_t dv = (int8_t)u8(in), de = (int8_t)u8(in);
+	uint32_t recent = c != NULL ? c->ts_recent : 0;
+	uint32_t now = c != NULL ? sl_tcp__ts_now(c) : 0;
+
+	o[0] = o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	put32(o + 4, recent + (uint32_t)(int32_t)dv);
+	put32(o + 8, now + (uint32_t)(int32_t)de * 7);
+	return 12;
+}
+
+/* SACK blocks at <o>, edges near SND.UNA of <c> in steps of 100 bytes. */
+static unsigned int
+opt_sack(struct cursor *in, const struct sl_tcp_conn *c, uint8_t *o, unsigned int room)
+{
+	unsigned int n = u8(in) % 5, i;
+	uint32_t base = c != NULL ? c->snd_una.v : 0;
+
+	if (n == 0 || 4 + 8 * n > room)
+		return 0;
+	o[0] = o[1] = 1;
+	o[2] = 5;
+	o[3] = (uint8_t)(2 + 8 * n);
+	for (i = 0; i < n; i++) {
+		uint32_t l = base + 100u * (uint32_t)(int32_t)(int8_t)u8(in);
+
+		put32(o + 4 + 8 * i, l);
+		put32(o + 8 + 8 * i, l + 100u * (u8(in) % 8));
+	}
+	return 4 + 8 * n;
+}
+
 static void
 op_seg(struct fenv *e, struct cursor *in)
 {
@@ -357,11 +398,24 @@ op_seg(struct fenv *e, struct cursor *in)
 	uint32_t ack = rel(in, c != NULL ? c->snd_una.v : e->last_iss + 1);
 	uint16_t wnd = u16(in);
 	uint8_t optlen = (uint8_t)(u8(in) % 41);
-	uint32_t len = u16(in) % 3000, hlen = 20 + ((optlen + 3u) & ~3u), i;
-	uint8_t mode = u8(in);
-	struct sl_tcp_seg *seg = f_seg_alloc(e, hlen + len);
-	uint8_t *h = seg->data;
+	uint32_t len = u16(in) % 3000, hlen, i;
+	uint8_t mode = u8(in), opts[40];
+	struct sl_tcp_seg *seg;
+	uint8_t *h;
 
+	if (mode & 0x18) {
+		optlen = 0;
+		if (mode & 0x08)
+			optlen = (uint8_t)opt_ts(in, c, opts);
+		if (mode & 0x10)
+			optlen = (uint8_t)(optlen + opt_sack(in, c, opts + optlen, 40u - optlen));
+	} else {
+		for (i = 0; i < optlen; i++)
+			opts[i] = u8(in);
+	}
+	hlen = 20 + ((optlen + 3u) & ~3u);
+	seg = f_seg_alloc(e, hlen + len);
+	h = seg->data;
 	memset(h, 0, hlen);
 	put16(h, t.rport);
 	put16(h + 2, t.lport);
@@ -370,8 +424,7 @@ op_seg(struct fenv *e, struct cursor *in)
 	h[12] = (uint8_t)((hlen / 4) << 4);
 	h[13] = flags;
 	put16(h + 14, wnd);
-	for (i = 0; i < optlen; i++)
-		h[20 + i] = u8(in);
+	memcpy(h + 20, opts, optlen);
 	for (i = 0; i < len; i++)
 		h[hlen + i] = (mode & 4) ? u8(in) : (uint8_t)i;
 	seg->len = hlen + len;
@@ -429,7 +482,7 @@ op_app(struct fenv *e, struct cursor *in)
 
 	if (c == NULL || !held(c))
 		return;
-	switch (a % 6) {
+	switch (a % 7) {
 	case 0:
 		/* echo keeps a refused chain in its user pointer: hand it back first */
 		if (c->listener->ops == &sl_tcp_echo_ops) {
@@ -458,10 +511,51 @@ op_app(struct fenv *e, struct cursor *in)
 	case 4:
 		sl_tcp_consumed(c, n, e->now);
 		break;
-	default:
+	case 5:
 		e->fail_alloc = !e->fail_alloc;
 		break;
+	default:
+		sl_tcp_set_keepalive(c, n & 1, e->now);
+		break;
 	}
+}
+
+/* The out-of-order queue: sorted, disjoint, beyond RCV.NXT, counted right; the scoreboard:
+ * sorted, disjoint, inside (SND.UNA, SND.MAX]; the congestion window at least one SMSS. */
+static void
+check_conn(const struct sl_tcp_conn *c)
+{
+	const struct sl_tcp_seg *s;
+	uint32_t bytes = 0, n = 0, prev_end = c->rcv_nxt.v;
+	unsigned int i;
+
+	for (s = c->ooo_head; s != NULL; s = s->next) {
+		if (s->len == 0 || (int32_t)(s->seq - prev_end) < (n == 0 ? 1 : 0))
+			die("out-of-order queue unsorted, overlapping or not beyond RCV.NXT");
+		prev_end = s->seq + s->len;
+		bytes += s->len;
+		n++;
+		if (s->next == NULL && s != c->ooo_tail)
+			die("out-of-order tail pointer wrong");
+	}
+	if (bytes != c->ooo_bytes || n != c->ooo_cnt || (n == 0) != (c->ooo_tail == NULL))
+		die("out-of-order counts wrong");
+	if (bytes > c->stack->p.ooo_max_bytes || n > c->stack->p.ooo_max_segs)
+		die("out-of-order queue beyond its bounds");
+	if (c->n_sack > SL_TCP_SACK_MAX)
+		die("scoreboard too long");
+	for (i = 0; i < c->n_sack; i++) {
+		const struct sl_tcp_sack *r = &c->sack[i];
+
+		if (!sl_seq_lt(r->start, r->end) || !sl_seq_le(c->snd_una, r->start) ||
+		    sl_seq_gt(r->end, c->snd_max) ||
+		    (i > 0 && !sl_seq_lt(c->sack[i - 1].end, r->start)))
+			die("scoreboard range out of order or out of range");
+	}
+	if (c->state >= SL_TCP_ESTABLISHED && c->state != SL_TCP_TIME_WAIT && c->cwnd < c->mss)
+		die("cwnd below one segment");
+	if (sl_seq_gt(c->snd_nxt, c->snd_max) || sl_seq_lt(c->snd_nxt, c->snd_una))
+		die("snd_nxt out of [snd_una, snd_max]");
 }
 
 /* Invariants after every operation. */
@@ -484,42 +578,59 @@ check(struct fenv *e)
 			die("a live connection is not in the table");
 		if (c->state == SL_TCP_CLOSED && !held(c))
 			die("a closed connection nobody holds was not freed");
+		if (c->state != SL_TCP_CLOSED && c->state != SL_TCP_SYN_RCVD)
+			check_conn(c);
+		if (c->state == SL_TCP_CLOSED && (c->ooo_head != NULL || c->sndq_head != NULL))
+			die("a closed connection keeps buffers");
 	}
 	for (i = 0; i < e->st.n_listeners; i++)
 		if (e->st.listeners[i].pending != syn_rcvd[i])
 			die("listener backlog count is off");
 }
 
-/* Establish a connection on <lport> from client port 40000 + <k>. */
+/* Establish a connection from tuple selector <sel>: its SYN offers MSS and WS, plus SACK
+ * (<sack>) and timestamps (<ts>). */
 static void
-handshake(struct fenv *e, uint8_t sel, uint32_t isn)
+handshake(struct fenv *e, uint8_t sel, uint32_t isn, bool sack, bool ts)
 {
 	struct sl_tcp_tuple t = tuple_of(sel);
-	static const uint8_t opts[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
-	struct sl_tcp_seg *seg = f_seg_alloc(e, 28);
+	static const uint8_t opts[20] = {2, 4, 0x05, 0xb4, 1, 3,  3, 7, 1, 1,
+					 4, 2, 1,    1,	   8, 10, 0, 0, 0, 1};
+	unsigned int olen = 8 + (sack ? 4 : 0) + (ts ? 12 : 0);
+	struct sl_tcp_seg *seg = f_seg_alloc(e, 20 + olen);
 	uint8_t *h = seg->data;
 
-	memset(h, 0, 28);
+	memset(h, 0, 20 + olen);
 	put16(h, t.rport);
 	put16(h + 2, t.lport);
 	put32(h + 4, isn);
-	h[12] = 7 << 4;
+	h[12] = (uint8_t)((20 + olen) / 4 << 4);
 	h[13] = 0x02;
 	put16(h + 14, 65535);
 	memcpy(h + 20, opts, 8);
-	seg->len = 28;
+	if (sack)
+		memcpy(h + 28, opts + 8, 4);
+	if (ts)
+		memcpy(h + 28 + (sack ? 4 : 0), opts + 12, 8); /* TSval 1, TSecr 0 */
+	seg->len = 20 + olen;
 	deliver(e, &t, seg, true, 0);
-	seg = f_seg_alloc(e, 20);
+	seg = f_seg_alloc(e, 32);
 	h = seg->data;
-	memset(h, 0, 20);
+	memset(h, 0, 32);
 	put16(h, t.rport);
 	put16(h + 2, t.lport);
 	put32(h + 4, isn + 1);
 	put32(h + 8, e->last_iss + 1);
-	h[12] = 5 << 4;
+	h[12] = (ts ? 8 : 5) << 4;
 	h[13] = 0x10;
 	put16(h + 14, 512);
-	seg->len = 20;
+	if (ts) {
+		h[20] = h[21] = 1;
+		h[22] = 8;
+		h[23] = 10;
+		put32(h + 24, 2);
+	}
+	seg->len = ts ? 32 : 20;
 	deliver(e, &t, seg, true, 0);
 }
 
@@ -568,7 +679,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t bufs[4] = {4096, 65536, 262144, 1u << 20};
 	struct cursor in = {data, size};
 	struct sl_tcp_params p;
-	uint8_t b0 = u8(&in), b1 = u8(&in), b2 = u8(&in), b3 = u8(&in);
+	uint8_t b0 = u8(&in), b1 = u8(&in), b2 = u8(&in), b3 = u8(&in), b4 = u8(&in);
 	unsigned int ops = 0;
 
 	if (E == NULL) {
@@ -593,6 +704,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.time_wait_us = 10000 * (1 + ((b3 >> 5) & 7));
 	p.fin_wait2_us = 2 * p.time_wait_us;
 	p.tick_us = 1000;
+	p.no_sack = (b4 & 1) != 0;
+	p.no_timestamps = (b4 & 2) != 0;
+	if (b4 & 4) {
+		p.ooo_max_bytes = 3000;
+		p.ooo_max_segs = (b4 & 8) ? 2 : 0;
+	}
+	p.challenge_ack_limit = (b4 & 0x10) ? 3 : 0;
+	if (b4 & 0x20) {
+		p.keepalive_idle_us = 100000u * (1 + ((b4 >> 6) & 3));
+		p.keepalive_intvl_us = 50000;
+		p.keepalive_probes = (uint8_t)(1 + (b3 & 3));
+	}
 	E->tx_offload = p.tx_csum_offload;
 	E->now = 1000000;
 	if (sl_tcp_stack_init(&E->st, &p, &f_ops, E, 7, E->now) != 0)
@@ -601,9 +724,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    sl_tcp_listen(&E->st, (struct sl_ip4){0}, 9, 4, &sl_tcp_discard_ops, &E->st) ||
 	    sl_tcp_listen(&E->st, (struct sl_ip4){0x0a000001}, 19, 2, &sl_tcp_chargen_ops, &E->st))
 		die("listen");
-	handshake(E, 0x00, 0xfffffff0u); /* echo, client 40000, ISN about to wrap */
-	handshake(E, 0x01, 12345);	 /* discard */
-	handshake(E, 0x02, 777);	 /* chargen */
+	/* echo, client 40000, ISN about to wrap; discard; chargen */
+	handshake(E, 0x00, 0xfffffff0u, true, true);
+	handshake(E, 0x01, 12345, true, false);
+	handshake(E, 0x02, 777, (b4 & 0x40) != 0, (b4 & 0x40) != 0);
 	check(E);
 	while (in.n != 0 && ops++ < 400) {
 		switch (u8(&in) & 3) {

@@ -868,3 +868,24 @@ Test(config, impair)
 	cr_expect(!cfg.ports[0].impair_rx.enabled && !cfg.ports[0].impair_tx.enabled);
 	sl_config_free(&cfg);
 }
+
+Test(config, tcp_recovery_and_keepalive)
+{
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(parse(CFG(", 'tcp': {'no_sack': true, 'keepalive_idle_ms': 5000, "
+			       "'keepalive_intvl_ms': 1000, 'keepalive_probes': 3, "
+			       "'ooo_max_bytes': 65536}"),
+			   &cfg, err),
+		     0, "%s", err);
+	cr_expect(cfg.tcp.no_sack);
+	cr_expect(!cfg.tcp.no_timestamps);
+	cr_expect_eq(cfg.tcp.keepalive_idle_us, 5000000);
+	cr_expect_eq(cfg.tcp.keepalive_intvl_us, 1000000);
+	cr_expect_eq(cfg.tcp.keepalive_probes, 3);
+	cr_expect_eq(cfg.tcp.ooo_max_bytes, 65536);
+	sl_config_free(&cfg);
+	cr_expect_eq(parse(CFG(", 'tcp': {'keepalive_probes': 0}"), &cfg, err), -EINVAL);
+	cr_expect_str_eq(err, "tcp.keepalive_probes: must be an integer from 1 to 30");
+}

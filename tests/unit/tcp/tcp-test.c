@@ -13,6 +13,9 @@
 
 const uint8_t t_opts_mss1460_ws7[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7};
 const uint8_t t_opts_mss1460[4] = {2, 4, 0x05, 0xb4};
+const uint8_t t_opts_linux[20] = {2,	4,    0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				  0x03, 0xe8, 0,    0,	  0, 0, 1, 3,  3, 7};
+const uint8_t t_opts_sack[12] = {2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 7};
 
 /* ---- env ops ---- */
 
@@ -411,6 +414,33 @@ get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+void
+t_opt_ts(uint8_t *o, uint32_t val, uint32_t ecr)
+{
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	put32(o + 4, val);
+	put32(o + 8, ecr);
+}
+
+unsigned int
+t_opt_sack(uint8_t *o, unsigned int n, const uint32_t *l, const uint32_t *r)
+{
+	unsigned int i;
+
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 5;
+	o[3] = (uint8_t)(2 + 8 * n);
+	for (i = 0; i < n; i++) {
+		put32(o + 4 + 8 * i, l[i]);
+		put32(o + 8 + 8 * i, r[i]);
+	}
+	return 4 + 8 * n;
+}
+
 struct sl_tcp_seg *
 t_build(struct tenv *e, const struct sl_tcp_tuple *t, const struct t_seg_spec *s)
 {
@@ -535,8 +565,28 @@ t_parse(const struct t_cap *cap, struct t_out *o)
 			o->mss = get16(h + i + 2);
 		if (h[i] == 3 && h[i + 1] == 3)
 			o->ws = h[i + 2];
+		if (h[i] == 4 && h[i + 1] == 2)
+			o->sack_ok = true;
+		if (h[i] == 8 && h[i + 1] == 10) {
+			o->ts = true;
+			o->tsval = get32(h + i + 2);
+			o->tsecr = get32(h + i + 6);
+		}
+		if (h[i] == 5 && h[i + 1] >= 10 && (h[i + 1] - 2) % 8 == 0) {
+			unsigned int k;
+
+			o->n_sack = (h[i + 1] - 2u) / 8;
+			if (o->n_sack > 4)
+				return false;
+			for (k = 0; k < o->n_sack; k++) {
+				o->sack_l[k] = get32(h + i + 2 + 8 * k);
+				o->sack_r[k] = get32(h + i + 6 + 8 * k);
+			}
+		}
 		i += h[i + 1];
 	}
+	o->opts = h + 20;
+	o->optlen = o->hlen - 20;
 	o->len = cap->len - o->hlen;
 	o->payload = h + o->hlen;
 	o->csum_ok = ref_tcp_csum(cap->t.laddr, cap->t.raddr, h, cap->len) == 0;
@@ -582,6 +632,53 @@ t_stat(const struct tenv *e, const char *name)
 			return v[i];
 	cr_assert_fail("no counter %s", name);
 	return 0;
+}
+
+void
+t_client(struct tenv *e, uint8_t flags, uint32_t seq_rel, uint32_t ack_rel, uint32_t len,
+	 uint16_t wnd, const uint8_t *opts, unsigned int optlen)
+{
+	struct t_seg_spec s = {.flags = flags,
+			       .seq = e->cli_isn + seq_rel,
+			       .ack = e->srv_iss + ack_rel,
+			       .wnd = wnd,
+			       .len = len,
+			       .opts = opts,
+			       .optlen = optlen};
+
+	t_inject(e, &s);
+}
+
+uint8_t
+t_stream_byte(uint32_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 8));
+}
+
+void
+t_app_send(struct tenv *e, uint32_t len, uint32_t *stream)
+{
+	struct sl_tcp_seg *s = sl_tcp_seg_alloc(&e->st, len);
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		s->data[i] = stream != NULL ? t_stream_byte(*stream + i) : 'a';
+	if (stream != NULL)
+		*stream += len;
+	s->len = len;
+	cr_assert_eq(sl_tcp_send(t_lookup(e, &e->t), s, e->now), 0);
+}
+
+struct t_out
+t_expect(struct tenv *e, uint8_t flags, uint32_t seq_rel, uint32_t len)
+{
+	struct t_out o = t_pop_out(e);
+
+	cr_assert_eq(o.flags, flags, "flags %#x, expected %#x", o.flags, flags);
+	cr_assert_eq(o.seq, e->srv_iss + seq_rel, "seq %u (rel), expected %u", o.seq - e->srv_iss,
+		     seq_rel);
+	cr_assert_eq(o.len, len, "payload %u, expected %u", o.len, len);
+	return o;
 }
 
 struct sl_tcp_conn *

@@ -49,6 +49,13 @@ struct t_out {
 	uint16_t wnd;
 	int mss; /* -1: no option */
 	int ws;	 /* -1: no option */
+	bool sack_ok;
+	bool ts;
+	uint32_t tsval, tsecr;
+	unsigned int n_sack;
+	uint32_t sack_l[4], sack_r[4]; /* absolute */
+	const uint8_t *opts;	       /* the option bytes, for exact comparisons */
+	unsigned int optlen;
 	unsigned int hlen;
 	uint32_t len;
 	const uint8_t *payload;
@@ -146,9 +153,27 @@ struct sl_tcp_conn *t_handshake(struct tenv *e, uint32_t isn, const uint8_t *opt
 /* Options helpers. */
 extern const uint8_t t_opts_mss1460_ws7[8];
 extern const uint8_t t_opts_mss1460[4];
+/* MSS 1460, SACK-permitted, timestamps (TSval 1000, TSecr 0), NOP, WS 7: as Linux sends */
+extern const uint8_t t_opts_linux[20];
+/* MSS 1460, NOP NOP SACK-permitted, NOP WS 7 */
+extern const uint8_t t_opts_sack[12];
+/* Write NOP NOP TS(<val>, <ecr>) at <o>: 12 bytes. */
+void t_opt_ts(uint8_t *o, uint32_t val, uint32_t ecr);
+/* Write NOP NOP SACK with <n> blocks (absolute edges) at <o>. @return its length (4 + 8n). */
+unsigned int t_opt_sack(uint8_t *o, unsigned int n, const uint32_t *l, const uint32_t *r);
 
 /* A counter by name. */
 uint64_t t_stat(const struct tenv *e, const char *name);
+
+/* A segment from the client of e->t: seq relative to its ISN, ack to our ISS. */
+void t_client(struct tenv *e, uint8_t flags, uint32_t seq_rel, uint32_t ack_rel, uint32_t len,
+	      uint16_t wnd, const uint8_t *opts, unsigned int optlen);
+/* <len> bytes from the application on e->t's connection: byte i of the stream is
+ * t_stream_byte(i) when <stream> counts the bytes sent so far (NULL: 'a'). */
+void t_app_send(struct tenv *e, uint32_t len, uint32_t *stream);
+uint8_t t_stream_byte(uint32_t i);
+/* Pop one transmitted segment and check its flags, seq (relative to our ISS) and length. */
+struct t_out t_expect(struct tenv *e, uint8_t flags, uint32_t seq_rel, uint32_t len);
 
 /* ---- segment vectors ---- */
 

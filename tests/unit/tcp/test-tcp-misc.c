@@ -218,7 +218,8 @@ syn_with_opts(const uint8_t *opts, unsigned int optlen, struct t_out *o)
 
 Test(tcp_misc, options_parsed_robustly)
 {
-	/* timestamps (8, 10), SACK-permitted (4, 2), an unknown kind: ignored */
+	/* timestamps (8, 10), SACK-permitted (4, 2): both agreed (the timestamps' 12 bytes
+	 * come off the MSS); an unknown kind: ignored */
 	static const uint8_t o1[20] = {2, 4, 0x02, 0x00, 4, 2, 8,  10, 1, 2,
 				       3, 4, 5,	   6,	 7, 8, 99, 4,  0, 0};
 	/* EOL ends the list: the MSS after it is not read */
@@ -229,8 +230,11 @@ Test(tcp_misc, options_parsed_robustly)
 	static const uint8_t o4[12] = {3, 3, 2, 2, 4, 0x03, 0x00, 0, 0, 0, 0, 0};
 	struct t_out o;
 
-	cr_assert_eq(syn_with_opts(o1, sizeof(o1), &o), 512);
+	cr_assert_eq(syn_with_opts(o1, sizeof(o1), &o), 512 - 12);
 	cr_assert_eq(o.ws, -1);
+	cr_assert(o.sack_ok);
+	cr_assert(o.ts);
+	cr_assert_eq(o.tsecr, 0x01020304);
 	cr_assert_eq(syn_with_opts(o2, sizeof(o2), &o), 536);
 	cr_assert_eq(syn_with_opts(o3, sizeof(o3), &o), 256, "the valid MSS after the bad one");
 	cr_assert_eq(o.ws, 7, "WS option answered");
@@ -489,8 +493,9 @@ Test(tcp_misc, counters_exact)
 	cr_assert_eq(e->st.listeners[0].pending, 0);
 	cr_assert_eq(t_stat(e, "conn_aborted"), 1);
 	cr_assert_eq(t_stat(e, "rst_out"), 1);
-	cr_assert_eq(SL_TCP_STATS_COUNT, 22);
-	cr_assert_str_eq(sl_tcp_stats_names[SL_TCP_STATS_COUNT - 1], "drop_no_buf");
+	cr_assert_eq(SL_TCP_STATS_COUNT, 31);
+	cr_assert_str_eq(sl_tcp_stats_names[21], "drop_no_buf");
+	cr_assert_str_eq(sl_tcp_stats_names[SL_TCP_STATS_COUNT - 1], "keepalives_out");
 	cr_assert_str_eq(sl_tcp_state_names[SL_TCP_TIME_WAIT], "TIME_WAIT");
 	t_drain(e);
 	t_fini(e); /* releases the two left: conns[] back to zero */

@@ -225,7 +225,8 @@ Test(tcp_seqwin, peer_shift_over_14_is_14)
 
 	t_handshake(e, 100, opts_mss1460_ws15, 8);
 	cr_assert_eq(t_lookup(e, &e->t)->snd_wscale, 14);
-	client_ack(e, 1, 1); /* 1 << 14 = 16384 bytes */
+	t_lookup(e, &e->t)->cwnd = 1u << 30; /* the peer's window alone limits */
+	client_ack(e, 1, 1);		     /* 1 << 14 = 16384 bytes */
 	app_send(e, 20000);
 	pop_data(e, 1460, &bytes, 1);
 	cr_assert_eq(bytes, 16384);
@@ -247,6 +248,7 @@ Test(tcp_seqwin, large_windows)
 	t_handshake(e, 100, opts_mss1460_ws14, 8);
 	client_ack(e, 1, 65535); /* 65535 << 14: about 1 GiB */
 	cr_assert_eq(t_lookup(e, &e->t)->snd_wnd, 65535u << 14);
+	t_lookup(e, &e->t)->cwnd = 1u << 30; /* the peer's window alone limits */
 	app_send(e, 250000);
 	n = pop_data(e, 1460, &bytes, 1);
 	cr_assert_eq(bytes, 250000);
@@ -422,6 +424,10 @@ Test(tcp_seqwin, mss_negotiation)
 
 		t_handshake(e, 100, cases[i].opts, cases[i].optlen);
 		cr_assert_eq(t_lookup(e, &e->t)->mss, cases[i].mss);
+		/* RFC 6928: 10 segments, at least 14600 bytes, at most 10 MSS */
+		cr_assert_eq(t_lookup(e, &e->t)->cwnd,
+			     cases[i].mss * 10 < 14600 ? cases[i].mss * 10 : 14600);
+		t_lookup(e, &e->t)->cwnd = 1u << 30; /* the MSS alone shapes the segments */
 		client_ack(e, 1, 65535);
 		app_send(e, 5000);
 		n = pop_data(e, cases[i].mss, &bytes, 1);
@@ -441,28 +447,36 @@ Test(tcp_seqwin, peer_zero_window_probe)
 	client_ack(e, 1, 0);
 	app_send(e, 100);
 	cr_assert_eq(e->n_cap, 0, "nothing into a zero window");
-	/* RTO after the handshake's sample: 200 ms; the probe is <SEQ=SND.UNA-1>, no data */
+	/* RTO after the handshake's sample: 200 ms; RFC 9293 3.8.6.1: the probe is the next
+	 * byte */
 	t_advance(e, 199000);
 	cr_assert_eq(e->n_cap, 0);
 	t_advance(e, 1000);
 	o = t_pop_out(e);
-	cr_assert_eq(o.seq, e->srv_iss);
-	cr_assert_eq(o.len, 0);
+	cr_assert_eq(o.seq, e->srv_iss + 1);
+	cr_assert_eq(o.len, 1);
 	cr_assert_eq(o.flags, TF_ACK);
+	cr_assert_eq(t_stat(e, "zwp_out"), 1);
 	client_ack(e, 1, 0);
 	cr_assert_eq(e->n_cap, 0);
-	/* backed off: 400 ms */
+	/* backed off: 400 ms; the same byte again */
 	t_advance(e, 399000);
 	cr_assert_eq(e->n_cap, 0);
 	t_advance(e, 1000);
 	o = t_pop_out(e);
-	cr_assert_eq(o.seq, e->srv_iss);
-	/* the window opens: the data goes */
+	cr_assert_eq(o.seq, e->srv_iss + 1);
+	cr_assert_eq(o.len, 1);
+	cr_assert_eq(t_stat(e, "zwp_out"), 2);
+	cr_assert_eq(t_stat(e, "dup_acks_in"), 0, "answers to probes are no duplicate ACKs");
+	/* the window opens: the data goes, from the probed byte on */
 	client_ack(e, 1, 10);
 	pop_data(e, 1460, &bytes, 1);
 	cr_assert_eq(bytes, 100);
 	/* probes answered by a live peer never kill the connection */
 	cr_assert_eq(t_lookup(e, &e->t)->retries, 0);
+	cr_assert_eq(t_lookup(e, &e->t)->rto_us, 200000, "the backed off RTO is dropped");
+	client_ack(e, 101, 10);
+	cr_assert_eq(t_lookup(e, &e->t)->sndq_len, 0);
 	t_fini(e);
 }
 

@@ -512,39 +512,49 @@ Test(tcp_states, rst_in_every_synchronized_state)
 	}
 }
 
-Test(tcp_states, syn_in_window_resets)
+Test(tcp_states, syn_in_window_gets_challenge_ack)
 {
 	struct tenv *e = setup();
 	/* clang-format off */
 	static const struct t_step v[] = {
 		SYN_IN,
 		ACK_IN,
-		{"SYN in the window: RST, connection reset (RFC 793 3.9)",
-		 T_IN, {.flags = TF_SYN, .seq = 100}, 0, T_GONE, 1,
-		 {{.flags = TF_RST | TF_ACK, .seq = 1, .ack = 101}}},
+		{"SYN in the window: challenge ACK (RFC 5961 4.2), not a RST",
+		 T_IN, {.flags = TF_SYN, .seq = 100}, 0, SL_TCP_ESTABLISHED, 1,
+		 {{.flags = TF_ACK, .seq = 1, .ack = 1, .wnd = W}}},
+		{"SYN at RCV.NXT: the same",
+		 T_IN, {.flags = TF_SYN, .seq = 1}, 0, SL_TCP_ESTABLISHED, 1,
+		 {{.flags = TF_ACK, .seq = 1, .ack = 1, .wnd = W}}},
 	};
 	/* clang-format on */
 
 	t_run(e, v, SL_ARRAY_SIZE(v));
-	cr_assert_eq(e->app.reset, 1);
-	cr_assert_eq(t_stat(e, "conn_aborted"), 1);
+	cr_assert_eq(e->app.reset, 0);
+	cr_assert_eq(t_stat(e, "challenge_acks"), 2);
+	cr_assert_eq(t_stat(e, "drop_out_of_window"), 2);
+	cr_assert_eq(t_stat(e, "conn_aborted"), 0);
 	t_fini(e);
 }
 
-Test(tcp_states, syn_ack_in_window_resets_with_its_ack)
+Test(tcp_states, syn_ack_in_window_gets_challenge_ack)
 {
 	struct tenv *e = setup();
 	/* clang-format off */
 	static const struct t_step v[] = {
 		SYN_IN,
 		ACK_IN,
-		{"SYN+ACK in the window: <SEQ=SEG.ACK>",
-		 T_IN, {.flags = TF_SYN | TF_ACK, .seq = 50, .ack = 1}, 0, T_GONE, 1,
-		 {{.flags = TF_RST | TF_ACK, .seq = 1, .ack = 51}}},
+		{"SYN+ACK in the window: challenge ACK",
+		 T_IN, {.flags = TF_SYN | TF_ACK, .seq = 50, .ack = 1}, 0, SL_TCP_ESTABLISHED, 1,
+		 {{.flags = TF_ACK, .seq = 1, .ack = 1, .wnd = W}}},
+		{"the real peer's next segment still goes",
+		 T_IN, {.flags = TF_ACK, .seq = 1, .ack = 1, .len = 10}, 0, SL_TCP_ESTABLISHED, 0,
+		 {{0}}},
 	};
 	/* clang-format on */
 
 	t_run(e, v, SL_ARRAY_SIZE(v));
+	cr_assert_eq(e->app.rx_len, 10);
+	t_drain(e);
 	t_fini(e);
 }
 
@@ -594,12 +604,12 @@ Test(tcp_states, unacceptable_segments_get_ack)
 		{"no ACK bit: dropped",
 		 T_IN, {.flags = TF_PSH, .seq = 1, .len = 3}, 0, SL_TCP_ESTABLISHED, 0,
 		 {{0}}},
-		{"out of order: ACK at once, dropped",
+		{"out of order: ACK at once, queued",
 		 T_IN, {.flags = TF_ACK, .seq = 101, .ack = 1, .len = 20}, 0, SL_TCP_ESTABLISHED, 1,
 		 {{.flags = TF_ACK, .seq = 1, .ack = 1, .wnd = W}}},
-		{"partly old: trimmed, the new part delivered",
-		 T_IN, {.flags = TF_ACK, .seq = -9, .ack = 1, .len = 20}, 0, SL_TCP_ESTABLISHED, 0,
-		 {{0}}},
+		{"partly old: trimmed, the new part delivered; it fills part of the gap: ACK now",
+		 T_IN, {.flags = TF_ACK, .seq = -9, .ack = 1, .len = 20}, 0, SL_TCP_ESTABLISHED, 1,
+		 {{.flags = TF_ACK, .seq = 1, .ack = 11, .wnd = T_ANY}}},
 	};
 	/* clang-format on */
 
@@ -607,7 +617,9 @@ Test(tcp_states, unacceptable_segments_get_ack)
 	cr_assert_eq(t_stat(e, "drop_out_of_window"), 4);
 	cr_assert_eq(t_stat(e, "drop_bad_ack"), 1);
 	cr_assert_eq(t_stat(e, "drop_bad_hdr"), 1);
-	cr_assert_eq(t_stat(e, "drop_out_of_order"), 1);
+	cr_assert_eq(t_stat(e, "drop_out_of_order"), 0);
+	cr_assert_eq(t_stat(e, "ooo_segs"), 1);
+	cr_assert_eq(t_stat(e, "challenge_acks"), 1, "the ACK of data never sent");
 	cr_assert_eq(e->app.rx_len, 10, "the 10 new bytes of the partly old segment");
 	cr_assert_eq(t_stat(e, "bytes_in"), 10);
 	t_fini(e);

@@ -135,6 +135,8 @@ backoff_run(uint32_t rto_max_us, const uint32_t *intervals_ms, unsigned int n)
 		cr_assert_eq(o.flags, TF_ACK | TF_PSH);
 	}
 	cr_assert_eq(t_stat(e, "retransmits"), 8);
+	cr_assert_eq(t_stat(e, "rto_timeouts"), 8);
+	cr_assert_eq(t_stat(e, "fast_retransmits"), 0);
 	/* the ninth expiry: RST and error(-ETIMEDOUT) */
 	o = expect_after(e, intervals_ms[n] * 1000ull);
 	cr_assert_eq(o.flags, TF_RST);
@@ -332,14 +334,21 @@ Test(tcp_timers, go_back_n_after_timeout)
 	o = expect_after(e, 200000);
 	cr_assert_eq(o.seq, e->srv_iss + 1);
 	cr_assert_eq(o.len, 1460, "one segment on the timeout");
+	cr_assert_eq(t_lookup(e, &e->t)->cwnd, 1460, "RFC 5681 3.1: the loss window");
+	cr_assert_eq(t_lookup(e, &e->t)->ssthresh, 2920, "max (FlightSize / 2, 2*SMSS)");
 	client_seg(e, TF_ACK, 1, 1461, 0);
-	/* the ACK sends the rest again */
-	for (i = 0; i < 3; i++) {
+	/* the ACK sends more again: slow start, cwnd 2 segments */
+	for (i = 0; i < 2; i++) {
 		o = t_pop_out(e);
 		cr_assert_eq(o.seq, e->srv_iss + 1461 + 1460 * i);
 	}
+	cr_assert_eq(e->n_cap, 0);
+	client_seg(e, TF_ACK, 1, 2921, 0);
+	o = t_pop_out(e);
+	cr_assert_eq(o.seq, e->srv_iss + 4381);
 	cr_assert_eq(o.len, 620);
 	cr_assert_eq(t_stat(e, "retransmits"), 4);
+	cr_assert_eq(t_stat(e, "rto_timeouts"), 1);
 	/* an ACK of everything, including what the receiver had from the first flight */
 	client_seg(e, TF_ACK, 1, 5001, 0);
 	cr_assert_eq(t_lookup(e, &e->t)->sndq_len, 0);

@@ -1,0 +1,93 @@
+/**
+ * @file
+ * sluice-node's configuration (docs/sluice-node.md): the node's JSON file, app manifests
+ * (<apps>/<name>/manifest.json) and profiles (<profiles>/<name>.json) with the keys and
+ * defaults of cocaine-protocol.md 5.4. Every error names the file and the JSON path
+ * ("profiles/fast.json: pool-limit: must be an integer in 1..1024").
+ */
+#ifndef SL_NODE_NCONF_H
+#define SL_NODE_NCONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+
+#define NCONF_NAME_MAX 64  /* app and profile names, NUL included */
+#define NCONF_HOST_MAX 64  /* addresses */
+#define NCONF_PATH_MAX 512 /* directories, files */
+#define NCONF_ERR_MAX 768  /* error messages */
+
+/** A profile (5.4). Times in milliseconds. */
+struct nd_profile {
+	char name[NCONF_NAME_MAX];
+	uint32_t pool_limit;
+	uint32_t queue_limit; /* 0: reject when queue >= pool-limit x concurrency - in flight */
+	uint32_t concurrency;
+	uint32_t grow_threshold;
+	uint32_t crashlog_limit;
+	uint32_t publish_on, unpublish_under; /* accepted, not used */
+	uint64_t heartbeat_ms;
+	uint64_t startup_ms;   /* spawn -> handshake */
+	uint64_t idle_ms;      /* an idle worker above the target is terminated */
+	uint64_t terminate_ms; /* terminate -> SIGKILL; also the drain bound */
+	uint64_t seal_ms;      /* a sealed worker's channels get this long */
+	uint64_t request_ms;   /* enqueue -> end of the worker's reply */
+	bool log_output;       /* worker output at info (else debug) */
+};
+
+/** A manifest: the worker executable and its environment. */
+struct nd_manifest {
+	char dir[NCONF_PATH_MAX + NCONF_NAME_MAX]; /* the app's directory (the worker's cwd) */
+	char slave[NCONF_PATH_MAX];		   /* absolute path of the executable */
+	char **env;				   /* "KEY=VALUE" */
+	uint32_t nenv;
+};
+
+struct nd_runlist_ent {
+	char app[NCONF_NAME_MAX];
+	char profile[NCONF_NAME_MAX];
+};
+
+struct nd_config {
+	char file[NCONF_PATH_MAX];
+	char address[NCONF_HOST_MAX];  /* listen address of every service */
+	char hostname[NCONF_HOST_MAX]; /* advertised in resolve replies */
+	uint16_t locator_port;
+	uint16_t node_port;	       /* 0: ephemeral */
+	uint16_t port_min, port_max;   /* app services; 0/0: ephemeral */
+	char apps_dir[NCONF_PATH_MAX]; /* manifests */
+	char profiles_dir[NCONF_PATH_MAX];
+	char runtime_dir[NCONF_PATH_MAX]; /* worker sockets */
+	char uuid[40];			  /* empty: random */
+	struct nd_runlist_ent *runlist;
+	uint32_t nrunlist;
+	struct conn_limits client_limits; /* client connections */
+	size_t request_buffer_bytes;	  /* client body buffered while queued, per request */
+	uint32_t max_connections;	  /* client connections of all services */
+	int log_level;			  /* enum sl_log_level */
+};
+
+/**
+ * Load and validate the node configuration, and the manifest and profile of every runlist
+ * entry.
+ * @return 0; -EINVAL (err says where and why), -ENOENT/-EACCES/... for the file itself.
+ */
+int nconf_load(struct nd_config *cfg, const char *file, char *err, size_t errlen);
+void nconf_free(struct nd_config *cfg);
+
+/** Whether `name` may be an app or profile name (no path separators, 1..63 bytes). */
+bool nconf_name_ok(const char *name);
+
+/** Load profile `name` from the profiles directory. @return 0 or -errno (err set). */
+int nconf_profile_load(const struct nd_config *cfg, const char *name, struct nd_profile *p,
+		       char *err, size_t errlen);
+
+/** Load the manifest of app `app`. @return 0 or -errno (err set). */
+int nconf_manifest_load(const struct nd_config *cfg, const char *app, struct nd_manifest *m,
+			char *err, size_t errlen);
+void nconf_manifest_free(struct nd_manifest *m);
+
+#endif /* SL_NODE_NCONF_H */
