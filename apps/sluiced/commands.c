@@ -120,8 +120,8 @@ cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_array_append_new(
-		lcores, json_pack("{s:i,s:s}", "lcore", rte_get_main_lcore(), "role", "control"));
+	json_array_append_new(lcores, json_pack("{s:i,s:s,s:n}", "lcore", rte_get_main_lcore(),
+						"role", "control", "worker"));
 	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
 		lcore = app->dp->workers[w]->lcore_id;
 		json_array_append_new(lcores, json_pack("{s:i,s:s,s:i}", "lcore", lcore, "role",
