@@ -138,21 +138,46 @@ cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	return 0;
 }
 
+/* Set `n` counters on `obj`, named prefix + names[i]: one table drives every stats section. */
+static void
+counters_json(json_t *obj, const char *prefix, const char *const *names, const void *vals, size_t n)
+{
+	const uint64_t *v = vals;
+	char key[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, names[i]);
+		json_object_set_new(obj, key, json_integer((json_int_t)v[i]));
+	}
+}
+
+/* Connections by TCP state, from SYN_RCVD on (listeners are not connections). */
+static json_t *
+tcp_states_json(const uint64_t *by_state)
+{
+	json_t *j = json_object();
+
+	for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++)
+		json_object_set_new(j, sl_tcp_state_names[s],
+				    json_integer((json_int_t)by_state[s]));
+	return j;
+}
+
 static json_t *
 lcore_stats_json(const struct app *app, unsigned int w, struct sl_lcore_stats *tot)
 {
 	struct sl_lcore_stats st;
-	const uint64_t *v = (const uint64_t *)&st;
+	const uint64_t *v;
 	uint64_t *t = (uint64_t *)tot;
 	json_t *j;
 	uint64_t all;
 
 	sl_dp_lcore_stats(app->dp, w, &st);
+	v = (const uint64_t *)&st;
 	j = json_pack("{s:i,s:i}", "worker", w, "lcore", app->dp->workers[w]->lcore_id);
-	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++) {
-		json_object_set_new(j, sl_lcore_stats_names[i], json_integer((json_int_t)v[i]));
+	counters_json(j, "", sl_lcore_stats_names, &st, SL_LCORE_STATS_COUNT);
+	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
 		t[i] += v[i];
-	}
 	all = st.busy_cycles + st.idle_cycles;
 	json_object_set_new(j, "busy_pct",
 			    json_real(all ? 100.0 * (double)st.busy_cycles / (double)all : 0.0));
@@ -167,27 +192,20 @@ tcp_stats_json(const struct app *app, unsigned int w, struct sl_tcp_stats *tot)
 	struct sl_tcp_stats st;
 	const uint64_t *v;
 	uint64_t *t = (uint64_t *)tot;
-	json_t *j, *states = json_object(), *peaks = json_object();
+	json_t *j;
 	unsigned int free_n, total;
 
 	sl_dp_tcp_stats(app->dp, w, &st);
 	v = (const uint64_t *)&st;
 	j = json_pack("{s:i}", "worker", w);
-	for (size_t i = 0; i < SL_TCP_STATS_COUNT; i++)
-		json_object_set_new(j, sl_tcp_stats_names[i], json_integer((json_int_t)v[i]));
+	counters_json(j, "", sl_tcp_stats_names, &st, SL_TCP_STATS_COUNT);
 	for (size_t i = 0; i < sizeof(st) / sizeof(uint64_t); i++)
 		t[i] += v[i];
-	for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++) {
-		json_object_set_new(states, sl_tcp_state_names[s],
-				    json_integer((json_int_t)st.conns[s]));
-		json_object_set_new(peaks, sl_tcp_state_names[s],
-				    json_integer((json_int_t)st.conns_peak[s]));
-	}
 	sl_dp_conn_pool(app->dp, w, &free_n, &total);
 	json_object_set_new(j, "conn_slots_free", json_integer(free_n));
 	json_object_set_new(j, "conn_slots", json_integer(total));
-	json_object_set_new(j, "conns", states);
-	json_object_set_new(j, "conns_peak", peaks);
+	json_object_set_new(j, "conns", tcp_states_json(st.conns));
+	json_object_set_new(j, "conns_peak", tcp_states_json(st.conns_peak));
 	return j;
 }
 
@@ -215,7 +233,6 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	for (unsigned int p = 0; p < app->n_ports; p++) {
 		struct sl_net_stats ns;
 		struct rte_eth_stats es;
-		const uint64_t *v = (const uint64_t *)&ns;
 		json_t *j;
 
 		memset(&ns, 0, sizeof(ns));
@@ -236,45 +253,27 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			memset(&itx, 0, sizeof(itx));
 			for (unsigned int w = 0; w < app->dp->n_workers; w++)
 				sl_dp_impair_stats_add(app->dp, w, p, &irx, &itx);
-			for (size_t i = 0; i < SL_IMPAIR_STATS_COUNT; i++) {
-				char name[64];
-
-				snprintf(name, sizeof(name), "impair_rx_%s",
-					 sl_impair_stats_names[i]);
-				json_object_set_new(
-					j, name, json_integer((json_int_t)((uint64_t *)&irx)[i]));
-				snprintf(name, sizeof(name), "impair_tx_%s",
-					 sl_impair_stats_names[i]);
-				json_object_set_new(
-					j, name, json_integer((json_int_t)((uint64_t *)&itx)[i]));
-			}
+			counters_json(j, "impair_rx_", sl_impair_stats_names, &irx,
+				      SL_IMPAIR_STATS_COUNT);
+			counters_json(j, "impair_tx_", sl_impair_stats_names, &itx,
+				      SL_IMPAIR_STATS_COUNT);
 		}
 		json_object_set_new(j, "mbufs_free",
 				    json_integer(rte_mempool_avail_count(app->ports[p].pool)));
 		json_object_set_new(j, "mbufs", json_integer(app->ports[p].pool->size));
-		for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
-			json_object_set_new(j, sl_net_stats_names[i],
-					    json_integer((json_int_t)v[i]));
+		counters_json(j, "", sl_net_stats_names, &ns, SL_NET_STATS_COUNT);
 		json_array_append_new(ports, j);
 	}
 	tot_j = json_object();
-	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
-		json_object_set_new(tot_j, sl_lcore_stats_names[i],
-				    json_integer((json_int_t)((uint64_t *)&tot)[i]));
+	counters_json(tot_j, "", sl_lcore_stats_names, &tot, SL_LCORE_STATS_COUNT);
 	tcp_tot_j = json_object();
-	for (size_t i = 0; i < SL_TCP_STATS_COUNT; i++)
-		json_object_set_new(tcp_tot_j, sl_tcp_stats_names[i],
-				    json_integer((json_int_t)((uint64_t *)&tcp_tot)[i]));
+	counters_json(tcp_tot_j, "", sl_tcp_stats_names, &tcp_tot, SL_TCP_STATS_COUNT);
 	{
-		json_t *states = json_object();
 		uint64_t open = 0;
 
-		for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++) {
-			json_object_set_new(states, sl_tcp_state_names[s],
-					    json_integer((json_int_t)tcp_tot.conns[s]));
+		for (unsigned int s = SL_TCP_SYN_RCVD; s < SL_TCP_NSTATES; s++)
 			open += tcp_tot.conns[s];
-		}
-		json_object_set_new(tcp_tot_j, "conns", states);
+		json_object_set_new(tcp_tot_j, "conns", tcp_states_json(tcp_tot.conns));
 		json_object_set_new(tcp_tot_j, "conns_open", json_integer((json_int_t)open));
 		/* Peaks are per worker; their sum bounds the true peak from above. */
 		json_object_set_new(

@@ -1039,35 +1039,41 @@ sl_dp_msg_free(struct sl_dp *dp, struct sl_msg *msg)
 	rte_mempool_put(dp->msg_pool, msg);
 }
 
+/*
+ * Read `n` counters another lcore writes (relaxed loads; each is written by its owner only)
+ * into `dst`, replacing or adding to what is there. Every stats reader goes through here.
+ */
+static void
+counters_read(uint64_t *dst, const void *src, size_t n, bool add)
+{
+	const uint64_t *s = src;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+
+		dst[i] = add ? dst[i] + v : v;
+	}
+}
+
 void
 sl_dp_lcore_stats(const struct sl_dp *dp, unsigned int w, struct sl_lcore_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&dp->workers[w]->stats;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < SL_LCORE_STATS_COUNT; i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	counters_read((uint64_t *)out, &dp->workers[w]->stats, SL_LCORE_STATS_COUNT, false);
 }
 
 void
 sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
 		    struct sl_net_stats *sum)
 {
-	const uint64_t *src = (const uint64_t *)&dp->workers[w]->ports[p].nif.stats;
-	uint64_t *dst = (uint64_t *)sum;
-
-	for (size_t i = 0; i < SL_NET_STATS_COUNT; i++)
-		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	counters_read((uint64_t *)sum, &dp->workers[w]->ports[p].nif.stats, SL_NET_STATS_COUNT,
+		      true);
 }
 
 void
 sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&dp->workers[w]->tcp->stats;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	counters_read((uint64_t *)out, &dp->workers[w]->tcp->stats, sizeof(*out) / sizeof(uint64_t),
+		      false);
 }
 
 void
@@ -1077,16 +1083,6 @@ sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_n, un
 	*total = dp->workers[w]->conn_pool->size;
 }
 
-static void
-impair_stats_add(const struct sl_impair *im, struct sl_impair_stats *sum)
-{
-	const uint64_t *src = (const uint64_t *)&im->stats;
-	uint64_t *dst = (uint64_t *)sum;
-
-	for (size_t i = 0; i < SL_IMPAIR_STATS_COUNT; i++)
-		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-}
-
 void
 sl_dp_impair_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
 		       struct sl_impair_stats *rx, struct sl_impair_stats *tx)
@@ -1094,7 +1090,7 @@ sl_dp_impair_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
 	const struct sl_worker_port *wp = &dp->workers[w]->ports[p];
 
 	if (wp->imp_rx != NULL)
-		impair_stats_add(wp->imp_rx, rx);
+		counters_read((uint64_t *)rx, &wp->imp_rx->stats, SL_IMPAIR_STATS_COUNT, true);
 	if (wp->imp_tx != NULL)
-		impair_stats_add(wp->imp_tx, tx);
+		counters_read((uint64_t *)tx, &wp->imp_tx->stats, SL_IMPAIR_STATS_COUNT, true);
 }
