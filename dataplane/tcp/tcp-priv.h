@@ -48,8 +48,10 @@
 /*
  * Options (RFC 9293 3.2, RFC 7323 2.2 and 3.2, RFC 2018 2 and 3). What we send:
  *
- *   SYN-ACK  MSS(4) [SACK-permitted(2) | NOP NOP] TS(10) [NOP WS(3)]   with timestamps
- *            MSS(4) [NOP NOP SACK-permitted(2)] [NOP WS(3)]            without
+ *   SYN, SYN-ACK  MSS(4) [SACK-permitted(2) | NOP NOP] TS(10) [NOP WS(3)]   with timestamps
+ *                 MSS(4) [NOP NOP SACK-permitted(2)] [NOP WS(3)]            without
+ *   (our SYN offers all the parameters allow, WS always, as Linux's; a SYN-ACK what the SYN
+ *   offered too; a SYN cookie's without timestamps only MSS)
  *   others   [NOP NOP TS(10)] [NOP NOP SACK(2 + 8 n)]                  n <= 3 with TS, <= 4
  *
  *   TS:   kind 8, length 10, TSval (4), TSecr (4)
@@ -117,6 +119,7 @@
 #define SL_TCP_F_PERSIST 0x0400	      /* a zero-window probe is out (RFC 9293 3.8.6.1) */
 #define SL_TCP_F_KEEPALIVE 0x0800     /* keepalive on (RFC 1122 4.2.3.6) */
 #define SL_TCP_F_PARTIAL 0x1000	      /* a partial ACK came in this recovery (RFC 6582) */
+#define SL_TCP_F_ACTIVE 0x2000	      /* opened by sl_tcp_connect(): `connected`, not `accepted` */
 
 /* Clear flags <f> of <c>. */
 #define SL_TCP_CLR(c, f) ((c)->flags &= (uint16_t) ~(f))
@@ -230,6 +233,7 @@ enum sl_tcp_end {
 	SL_TCP_END_NORMAL,     /* normal close: zombie until sl_tcp_close() if attached */
 	SL_TCP_END_RESET,      /* `reset` callback */
 	SL_TCP_END_TIMEOUT,    /* `error(-ETIMEDOUT)` callback */
+	SL_TCP_END_REFUSED,    /* `error(-ECONNREFUSED)` callback (an active open) */
 };
 void sl_tcp__end(struct sl_tcp_conn *c, uint64_t *counter, enum sl_tcp_end how);
 /** Free c if it is CLOSED and neither busy nor a zombie. @return 1 when freed. */
@@ -247,8 +251,31 @@ void sl_tcp__rto_reset(struct sl_tcp_conn *c);
 void sl_tcp__challenge_ack(struct sl_tcp_conn *c);
 /** The connection is synchronized: congestion state (RFC 5681 3.1, RFC 6928) and keepalive. */
 void sl_tcp__conn_start(struct sl_tcp_conn *c);
+/** A new connection for <t> with callbacks through <l>, in CLOSED (counted), in the table.
+ * @return it, or NULL with *err = -ENOMEM (conn_alloc) or conn_insert's error. */
+struct sl_tcp_conn *sl_tcp__conn_new(struct sl_tcp_stack *st, struct sl_tcp_listener *l,
+				     const struct sl_tcp_tuple *t, int *err);
+/** The MSS to send with: the peer's <mss> option (0: absent, RFC 9293 3.7.1: 536), never
+ * above ours nor below SL_TCP_MSS_FLOOR, less the timestamps option when <ts>. */
+uint16_t sl_tcp__eff_mss(const struct sl_tcp_stack *st, uint16_t mss, int ts);
+
+/* The options of a SYN or SYN-ACK (layouts above). */
+struct sl_tcp_synopts {
+	uint16_t mss;
+	int8_t ws; /* our shift, -1: no option */
+	uint8_t sack_ok, ts;
+	uint32_t tsval, tsecr;
+};
 
 /* tcp_out.c */
+/** Send a SYN-ACK with no connection behind it (a SYN cookie's): <iss>, <ack>, our window
+ * unscaled, options <so>. */
+void sl_tcp__send_synack(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t,
+			 struct sl_tcp_seq iss, struct sl_tcp_seq ack,
+			 const struct sl_tcp_synopts *so);
+/** The window field of a SYN or SYN-ACK: what is free of rcv_buf, at most 65535 (RFC 7323
+ * 2.2: never scaled). */
+uint16_t sl_tcp__syn_wnd(const struct sl_tcp_stack *st, uint32_t rcv_held);
 /** Send a segment of c: `len` bytes of the send queue from `seq`, `flags` (ACK is added
  * once synchronized; SYN adds our options). Data that would not fit beside the SACK blocks
  * is cut (FIN and PSH then stay off). @return the payload bytes sent, or -ENOBUFS
@@ -304,6 +331,22 @@ struct sl_tcp_seg *sl_tcp__ooo_insert(struct sl_tcp_conn *c, struct sl_tcp_seg *
  * freed). @return the new tail; *end and *len move on. */
 struct sl_tcp_seg *sl_tcp__ooo_merge(struct sl_tcp_conn *c, struct sl_tcp_seg *tail,
 				     struct sl_tcp_seq *end, uint32_t *len);
+
+/* tcp_conn.c: SYN cookies (RFC 4987 3.6) */
+/** The listen backlog of <l> is full: answer the SYN <rx> with a cookie SYN-ACK. */
+void sl_tcp__cookie_synack(struct sl_tcp_stack *st, struct sl_tcp_listener *l,
+			   const struct sl_tcp_tuple *t, const struct sl_tcp_rx *rx);
+/** Whether an ACK to <l> should be checked for a cookie: cookies are on and <l> sent one
+ * in the current or previous period. */
+int sl_tcp__cookie_recent(const struct sl_tcp_stack *st, const struct sl_tcp_listener *l);
+/** Check the ACK <rx> (no SYN, no RST) for a cookie of <t>. Valid: a connection in SYN_RCVD
+ * as if its SYN-ACK had been sent (the decoded MSS, window scale, SACK and timestamps), its
+ * ACK still to be processed; rx->tsecr is zeroed (no RTT sample from the coarse cookie
+ * TSval). @return it; NULL with *valid 0 (syncookies_failed) or 1 (valid but no memory:
+ * drop_no_conn_mem, the ACK is dropped unanswered). */
+struct sl_tcp_conn *sl_tcp__cookie_conn(struct sl_tcp_stack *st, struct sl_tcp_listener *l,
+					const struct sl_tcp_tuple *t, struct sl_tcp_rx *rx,
+					int *valid);
 
 /* tcp_cc.c: the sender's congestion control, SACK scoreboard and loss recovery */
 /** Take the peer's SACK blocks into the scoreboard (RFC 6675 4 Update()); drop what

@@ -66,7 +66,7 @@ struct sl_tcp_params {
 	uint32_t rto_init_us;	  /* RFC 6298 2.1 [1000000] */
 	uint32_t rto_min_us;	  /* [200000] */
 	uint32_t rto_max_us;	  /* [60000000] */
-	uint8_t syn_retries;	  /* SYN-ACK retransmissions before giving up [5] */
+	uint8_t syn_retries;	  /* SYN and SYN-ACK retransmissions before giving up [5] */
 	uint8_t retries;	  /* data/FIN retransmissions before reporting an error [8] */
 	uint32_t delack_us;	  /* delayed ACK timer, RFC 9293 3.8.6.3 [40000] */
 	uint32_t time_wait_us;	  /* TIME_WAIT length (short: a load balancer's choice) [2000000] */
@@ -86,6 +86,8 @@ struct sl_tcp_params {
 	uint32_t keepalive_idle_us;   /* idle time before the first keepalive probe of the
 				       * listeners; 0: keepalive off [0] */
 	uint32_t keepalive_intvl_us;  /* between unanswered probes [75000000] */
+	bool no_syncookies;	      /* never answer with a SYN cookie (RFC 4987 3.6) when a
+				       * listen backlog is full: drop the SYN [cookies on] */
 };
 
 /*
@@ -125,7 +127,12 @@ struct sl_tcp_params {
 	X(dup_acks_in)	      /* duplicate ACKs (RFC 5681 2, RFC 6675 2) */                        \
 	X(zwp_out)	      /* zero-window probes sent (RFC 9293 3.8.6.1) */                     \
 	X(challenge_acks)     /* challenge ACKs sent (RFC 5961 3, 4, 5), within the limit */       \
-	X(keepalives_out)     /* keepalive probes sent (RFC 1122 4.2.3.6) */
+	X(keepalives_out)     /* keepalive probes sent (RFC 1122 4.2.3.6) */                       \
+	X(active_opens)	      /* sl_tcp_connect() calls that sent a SYN */                         \
+	X(connect_failed)     /* active opens that ended before `connected`, not by the app */     \
+	X(syncookies_sent)    /* SYN-ACKs with a cookie, no state kept (backlog full) */           \
+	X(syncookies_ok)      /* ACKs whose cookie was valid: a connection was made from it */     \
+	X(syncookies_failed)  /* ACKs to a listener that sent cookies, with no valid cookie */
 
 struct sl_tcp_stats {
 #define SL_TCP_STATS_FIELD(n) uint64_t n;
@@ -139,11 +146,11 @@ extern const char *const sl_tcp_stats_names[];
 #define SL_TCP_STATS_COUNT                                                                         \
 	((sizeof(struct sl_tcp_stats) - 2 * SL_TCP_NSTATES * sizeof(uint64_t)) / sizeof(uint64_t))
 
-/** An intrusive timer on the stack's hashed wheel. */
+/** An intrusive timer on the stack's hashed wheel (24 bytes: kind shares expires' word). */
 struct sl_tcp_timer {
 	struct sl_tcp_timer *next, **pprev; /* slot list; pprev == NULL: not armed */
-	uint64_t expires;		    /* in ticks */
-	uint8_t kind;			    /* which timer of its connection (tcp-priv.h) */
+	uint64_t expires : 56;		    /* in ticks (2^56 ticks: 2283 years of 1 us) */
+	uint64_t kind : 8;		    /* which timer of its connection (tcp-priv.h) */
 };
 
 struct sl_tcp_listener;
@@ -159,7 +166,9 @@ struct sl_tcp_sack {
 /**
  * One connection. Allocated by the environment (a mempool in the data plane), owned by the
  * stack of the lcore that owns the flow. Fields are the stack's; read them only through
- * the accessors of tcp.h. Ordered for size (see the size asserted in tcp_conn.c).
+ * the accessors of tcp.h. Ordered for size: 312 bytes on 64-bit targets, no hole but 4 bytes
+ * before the pointers (see the size asserted in tcp_conn.c). Buffers are not part of it: the
+ * queues hold segments only while data is in flight or out of order.
  */
 struct sl_tcp_conn {
 	struct sl_tcp_tuple tuple;
@@ -181,6 +190,7 @@ struct sl_tcp_conn {
 	struct sl_tcp_sack sack[SL_TCP_SACK_MAX]; /* the scoreboard: sorted, disjoint */
 	/* receive sequence space */
 	struct sl_tcp_seq irs, rcv_nxt, rcv_adv;      /* rcv_adv: right edge we advertised */
+	struct sl_tcp_seq rcv_acked;		      /* rcv_nxt as of our last ACK (3.8.6.3) */
 	uint32_t rcv_held;			      /* bytes delivered and not yet consumed */
 	uint32_t ooo_bytes;			      /* payload in the out-of-order queue */
 	struct sl_tcp_seq sack_hint[SL_TCP_SACK_MAX]; /* recent out-of-order arrivals, newest
@@ -190,17 +200,17 @@ struct sl_tcp_conn {
 	/* RTT and RTO, RFC 6298 */
 	uint32_t srtt_us, rttvar_us, rto_us;
 	struct sl_tcp_seq rtt_seq; /* segment being timed (Karn: never a retransmission) */
-	uint64_t rtt_start_us;
+	uint32_t rtt_start_us;	   /* when it was sent: the low 32 bits of now_us (71 min) */
+	uint32_t sndq_off;	   /* bytes of sndq_head already acknowledged */
+	uint32_t sndq_len;	   /* bytes queued (unacknowledged + unsent) */
 	/* send queue: bytes from snd_una on, as the application gave them */
 	struct sl_tcp_seg *sndq_head, *sndq_tail;
 	/* out-of-order queue: received segments beyond rcv_nxt, sorted, disjoint */
 	struct sl_tcp_seg *ooo_head, *ooo_tail;
-	uint32_t sndq_off;	     /* bytes of sndq_head already acknowledged */
-	uint32_t sndq_len;	     /* bytes queued (unacknowledged + unsent) */
-	uint16_t unacked_segs;	     /* data segments received since our last ACK */
-	struct sl_tcp_seq rcv_acked; /* rcv_nxt as of our last ACK (RFC 9293 3.8.6.3) */
 	struct sl_tcp_timer rexmit_timer, delack_timer, wait_timer;
 	struct sl_tcp_stack *stack;
+	/* the listener it came from, or for an active open the stack's binding of its
+	 * application (a struct sl_tcp_listener with port 0): callbacks go to ->ops, ->app */
 	struct sl_tcp_listener *listener;
 	void *user; /* the application's */
 };

@@ -13,6 +13,9 @@
  * MSS bytes are built into buffers from the environment and handed to ops->pkt_xmit.
  * Time comes in as now_us; call sl_tcp_timer() at least every tick_us.
  *
+ * Opening: passive (sl_tcp_listen(), with SYN cookies when a backlog is full, RFC 4987 3.6)
+ * and active (sl_tcp_connect(), simultaneous open included, RFC 9293 3.5).
+ *
  * Loss recovery: RFC 6298 retransmission timeouts, RFC 5681 congestion control with NewReno
  * fast retransmit and recovery (RFC 6582), or RFC 6675 SACK-based recovery when the peer
  * offers SACK (RFC 2018); an out-of-order queue merged into the in-order stream without
@@ -31,6 +34,7 @@
 #define SL_TCP_L4_OFF 34  /* TCP header offset in an outgoing frame: Ethernet + IPv4 */
 #define SL_TCP_HDR_MAX 60 /* largest TCP header */
 #define SL_TCP_LISTENERS_MAX 16
+#define SL_TCP_BINDS_MAX 16	/* distinct (ops, app) pairs of active opens per stack */
 #define SL_TCP_WHEEL_SLOTS 4096 /* power of two */
 
 /** Flags of sl_tcp_input(). */
@@ -92,15 +96,20 @@ struct sl_tcp_env_ops {
 	/** Connection memory; NULL when none is left. */
 	struct sl_tcp_conn *(*conn_alloc)(void *env);
 	void (*conn_free)(void *env, struct sl_tcp_conn *c);
-	/** Enter c (by c->tuple) into the lookup table. @return 0 or -ENOSPC. */
+	/** Enter c (by c->tuple) into the lookup table. @return 0, -ENOSPC, or -EEXIST when
+	 * the tuple is there already (sl_tcp_connect() relies on it without conn_lookup). */
 	int (*conn_insert)(void *env, struct sl_tcp_conn *c);
 	void (*conn_remove)(void *env, struct sl_tcp_conn *c);
+	/** Optional: the connection the table holds for `t`, or NULL. sl_tcp_connect() asks
+	 * it before taking memory; without it, conn_insert must refuse a duplicate. */
+	struct sl_tcp_conn *(*conn_lookup)(void *env, const struct sl_tcp_tuple *t);
 };
 
 /**
- * The application behind a listener. After `reset` or `error`, and after the application
- * called sl_tcp_close() or sl_tcp_abort(), no callback names the connection again.
- * `accepted` and `data` are required, the others may be NULL. Callbacks may call send,
+ * The application behind a listener or an active open. After `reset` or `error`, and after
+ * the application called sl_tcp_close() or sl_tcp_abort(), no callback names the connection
+ * again. A listener needs `accepted` and `data`, sl_tcp_connect() `connected` and `data`;
+ * the others may be NULL. Callbacks may call send,
  * consumed, shutdown, close and abort on their connection (abort frees it only once the
  * stack is done with it). A connection that ends normally while the application still holds
  * it (it shut down but did not close) stays allocated, in CLOSED and out of the table, until
@@ -122,8 +131,13 @@ struct sl_tcp_app_ops {
 	void (*reset)(void *app, struct sl_tcp_conn *c);
 	/** The connection failed: -ETIMEDOUT when the retry limit ran out (the peer vanished:
 	 * retransmissions or zero-window probes unanswered; a RST is sent) or keepalive
-	 * probes went unanswered. c is gone after. Without this callback, `reset` is called. */
+	 * probes went unanswered; for an active open, -ETIMEDOUT when syn_retries SYN
+	 * retransmissions went unanswered and -ECONNREFUSED when the peer answered the SYN
+	 * with a RST. c is gone after. Without this callback, `reset` is called. */
 	void (*error)(void *app, struct sl_tcp_conn *c, int err);
+	/** An active open (sl_tcp_connect()) completed its handshake: c is ESTABLISHED and
+	 * may send. Called once, before any `data`. */
+	void (*connected)(void *app, struct sl_tcp_conn *c);
 };
 
 struct sl_tcp_listener {
@@ -136,6 +150,7 @@ struct sl_tcp_listener {
 	/* keepalive of its connections (RFC 1122 4.2.3.6); ka_idle_us 0: off */
 	uint32_t ka_idle_us, ka_intvl_us;
 	uint8_t ka_probes;
+	uint32_t cookie_time; /* SYN cookie period of the last cookie sent, plus one; 0: none */
 };
 
 /** One lcore's TCP. */
@@ -148,6 +163,11 @@ struct sl_tcp_stack {
 	uint64_t iss_key[2]; /* SipHash key of the initial sequence numbers, RFC 6528 */
 	unsigned int n_listeners;
 	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
+	/* the applications of active opens, one per distinct (ops, app): port 0, backlog 0,
+	 * keepalive from the parameters; never looked up by segments */
+	unsigned int n_binds;
+	struct sl_tcp_listener binds[SL_TCP_BINDS_MAX];
+	uint64_t cookie_key[2]; /* SipHash key of the SYN cookies */
 	uint64_t chal_epoch_us; /* start of the second the challenge ACK budget is for */
 	uint32_t chal_left;	/* challenge ACKs left in it (RFC 5961 7) */
 	uint64_t rng;		/* xorshift state: the budget's random part */
@@ -168,12 +188,41 @@ int sl_tcp_stack_init(struct sl_tcp_stack *st, const struct sl_tcp_params *p,
 void sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c);
 
 /**
- * Listen on addr:port (0.0.0.0: any; an exact address wins over it).
+ * Listen on addr:port (0.0.0.0: any; an exact address wins over it). `backlog` bounds the
+ * connections in SYN_RCVD; when it is reached, a SYN is answered with a SYN cookie (no state
+ * kept; the connection is made from the returning ACK, RFC 4987 3.6) unless the parameters
+ * say no_syncookies, when it is dropped (drop_backlog).
  * @return 0, -EADDRINUSE, -ENOSPC (SL_TCP_LISTENERS_MAX), -EINVAL (port 0, backlog 0, ops
  *         without `accepted` or `data`).
  */
 int sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32_t backlog,
 		  const struct sl_tcp_app_ops *ops, void *app);
+
+/**
+ * Active open (RFC 9293 3.10.1 OPEN, active): send a SYN on the complete tuple `t` (our
+ * side: laddr:lport, chosen by the environment, which also steers the flow's packets to this
+ * stack) with our options as a SYN-ACK would carry them: MSS, window scale, SACK-permitted
+ * and timestamps as the parameters allow. The connection enters the table (conn_insert) in
+ * SYN_SENT; `*out` is it, `user` its user pointer (sl_tcp_user()), and its callbacks go to
+ * `ops` with `app`. From the SYN-ACK on the options are those both sides offered; then
+ * ops->connected, after which sl_tcp_send() works (before it: -ENOTCONN). A SYN without ACK
+ * in SYN_SENT is a simultaneous open (SYN_RCVD; our SYN-ACK; `connected` on its ACK).
+ * Failures come later through ops->error (or ops->reset): -ECONNREFUSED for a RST that
+ * acknowledges our SYN (or any RST at RCV.NXT in a simultaneous open), -ETIMEDOUT after
+ * syn_retries retransmissions of the SYN (or SYN-ACK) unanswered (RTO from rto_init_us,
+ * doubled each time, no RST); both count connect_failed. sl_tcp_close() or sl_tcp_abort()
+ * before `connected` end it without a callback (no RST from SYN_SENT, a RST from SYN_RCVD;
+ * conn_aborted, not connect_failed). A SYN that finds no buffer (pkt_alloc) goes with the
+ * retransmission timer. Keepalive: as a listener's, from the parameters.
+ * @return 0 (active_opens counted); -EINVAL (no `connected` or `data`, a zero address or
+ *         port); -EADDRINUSE (the table holds the tuple: conn_lookup found it, or
+ *         conn_insert said -EEXIST); -ENOMEM (conn_alloc failed); -ENOSPC (conn_insert said
+ *         -ENOSPC, or SL_TCP_BINDS_MAX other (ops, app) pairs exist); another error of
+ *         conn_insert as it is. On error nothing is kept and nothing is sent.
+ */
+int sl_tcp_connect(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t,
+		   const struct sl_tcp_app_ops *ops, void *app, void *user,
+		   struct sl_tcp_conn **out, uint64_t now_us);
 
 /**
  * Set the keepalive of the listener on addr:port (its connections from now on take it):

@@ -1,9 +1,9 @@
 /**
  * @file
  * Segments in: header and checksum checks, options, and RFC 9293 3.10.7 "SEGMENT ARRIVES"
- * for no connection (CLOSED), a listener (LISTEN) and a connection (SYN-RECEIVED and the
- * synchronized states), in the RFC's order of checks: sequence number, RST, SYN, ACK, text,
- * FIN.
+ * for no connection (CLOSED), a listener (LISTEN; SYN cookies in tcp_conn.c), an active
+ * open (SYN-SENT) and a connection (SYN-RECEIVED and the synchronized states), in the RFC's
+ * order of checks: sequence number, RST, SYN, ACK, text, FIN.
  *
  * In-order payload is handed to the application as the received buffer itself, trimmed in
  * place (seg->data and seg->len moved onto the new bytes). Out-of-order segments wait in a
@@ -135,83 +135,81 @@ parse(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct sl_tcp_seg *
 }
 
 /*
- * A SYN for listener <l>: RFC 9293 3.10.7.2 "third, check for a SYN". Over the backlog, or
- * without connection memory or a table slot, the SYN is dropped unanswered (the peer
- * retries). Otherwise a connection in SYN_RCVD enters the table and the SYN-ACK goes out
- * with our MSS and, if the SYN had one, our window scale. Data on the SYN is not kept: the
- * SYN-ACK acknowledges only the SYN, so the peer sends it again.
+ * The peer's SYN (or SYN-ACK) <rx> synchronizes c's receive side: IRS, RCV.NXT (RFC 9293
+ * 3.10.7.2 and 3.10.7.3: "RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ"), and what both sides offered
+ * of the options: window scale only when both sent it (RFC 7323 2.2/2.3), SACK when the SYN
+ * offered it (RFC 2018 2), timestamps when it had them (RFC 7323 3.2: TS.Recent from it),
+ * and the send MSS from its option. We offer all the parameters allow (a passive open
+ * answers with what it agreed; an active one offered it all in its SYN), so the same rule
+ * serves both.
+ */
+static void
+syn_options(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
+{
+	const struct sl_tcp_params *p = &c->stack->p;
+
+	c->irs = rx->seq;
+	c->rcv_nxt = sl_seq_add(rx->seq, 1);
+	c->rcv_acked = rx->seq;
+	if (rx->ws >= 0) {
+		c->snd_wscale = (uint8_t)rx->ws;
+		c->rcv_wscale = p->wscale;
+	} else {
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	SL_TCP_CLR(c, SL_TCP_F_SACK | SL_TCP_F_TS);
+	if ((rx->opts & SL_TCP_RX_SACK_OK) && !p->no_sack)
+		c->flags |= SL_TCP_F_SACK;
+	if ((rx->opts & SL_TCP_RX_TS) && !p->no_timestamps) {
+		c->flags |= SL_TCP_F_TS;
+		c->ts_recent = rx->tsval;
+	}
+	c->mss = sl_tcp__eff_mss(c->stack, rx->mss, (c->flags & SL_TCP_F_TS) != 0);
+	c->snd_wnd = rx->wnd; /* RFC 7323 2.2: the window of a SYN is never scaled */
+	c->max_snd_wnd = rx->wnd;
+	c->snd_wl1 = rx->seq;
+}
+
+/*
+ * A SYN for listener <l>: RFC 9293 3.10.7.2 "third, check for a SYN". Over the backlog the
+ * answer is a SYN cookie (tcp_conn.c), or with no_syncookies nothing (the peer
+ * retries); without connection memory or a table slot the SYN is dropped unanswered.
+ * Otherwise a connection in SYN_RCVD enters the table and the SYN-ACK goes out with our MSS
+ * and, if the SYN had one, our window scale. Data on the SYN is not kept: the SYN-ACK
+ * acknowledges only the SYN, so the peer sends it again.
  * <iss_floor>: when reopening from TIME_WAIT, the new ISS must be above it (RFC 1122
- * 4.2.2.13 (1)).
+ * 4.2.2.13 (1)); a cookie would not be, so that SYN is dropped over the backlog.
  */
 static void
 listen_syn(struct sl_tcp_stack *st, struct sl_tcp_listener *l, const struct sl_tcp_tuple *t,
 	   const struct sl_tcp_rx *rx, const struct sl_tcp_seq *iss_floor)
 {
-	const struct sl_tcp_params *p = &st->p;
 	struct sl_tcp_conn *c;
-	uint32_t mss;
+	int err;
 
 	if (l->pending >= l->backlog) {
-		st->stats.drop_backlog++;
+		if (!st->p.no_syncookies && iss_floor == NULL)
+			sl_tcp__cookie_synack(st, l, t, rx);
+		else
+			st->stats.drop_backlog++;
 		return;
 	}
-	c = st->ops->conn_alloc(st->env);
+	c = sl_tcp__conn_new(st, l, t, &err);
 	if (c == NULL) {
 		st->stats.drop_no_conn_mem++;
 		return;
 	}
-	memset(c, 0, sizeof(*c));
-	c->tuple = *t;
-	c->stack = st;
-	c->listener = l;
-	c->state = SL_TCP_CLOSED;
-	c->rexmit_timer.kind = SL_TCP_TK_REXMIT;
-	c->delack_timer.kind = SL_TCP_TK_DELACK;
-	c->wait_timer.kind = SL_TCP_TK_WAIT;
-	if (st->ops->conn_insert(st->env, c) != 0) {
-		st->ops->conn_free(st->env, c);
-		st->stats.drop_no_conn_mem++;
-		return;
-	}
-	st->stats.conns[SL_TCP_CLOSED]++;
 	sl_tcp__set_state(c, SL_TCP_SYN_RCVD);
 	l->pending++;
-	/* RFC 9293 3.10.7.2: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, ISS selected */
-	c->irs = rx->seq;
-	c->rcv_nxt = sl_seq_add(rx->seq, 1);
+	syn_options(c, rx);
 	c->rcv_adv = c->rcv_nxt;
-	c->rcv_acked = rx->seq;
+	/* RFC 9293 3.10.7.2: "ISS should be selected" */
 	c->iss = sl_tcp__iss(st, t);
 	if (iss_floor != NULL && sl_seq_le(c->iss, *iss_floor))
 		c->iss = sl_seq_add(*iss_floor, 1u << 17);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-	/* RFC 9293 3.7.1: without the option, 536; never above ours */
-	mss = rx->mss != 0 ? rx->mss : SL_TCP_MSS_DEFAULT_SND;
-	if (mss > p->mss)
-		mss = p->mss;
-	if (mss < SL_TCP_MSS_FLOOR)
-		mss = SL_TCP_MSS_FLOOR;
-	c->mss = (uint16_t)mss;
-	/* RFC 7323 2.2/2.3: scaling only when both sides send the option */
-	if (rx->ws >= 0) {
-		c->snd_wscale = (uint8_t)rx->ws;
-		c->rcv_wscale = p->wscale;
-	}
-	/* RFC 2018 2: SACK when the SYN offered it (and we do) */
-	if ((rx->opts & SL_TCP_RX_SACK_OK) && !p->no_sack)
-		c->flags |= SL_TCP_F_SACK;
-	/* RFC 7323 3.2: timestamps when the SYN had them: TS.Recent from it; every segment
-	 * carries 12 bytes of them, which come off its payload (RFC 6691) */
-	if ((rx->opts & SL_TCP_RX_TS) && !p->no_timestamps) {
-		c->flags |= SL_TCP_F_TS;
-		c->ts_recent = rx->tsval;
-		c->mss = (uint16_t)(c->mss - SL_TCP_OPT_TS_ALIGNED);
-	}
-	c->snd_wnd = rx->wnd; /* RFC 7323 2.2: the window of a SYN is never scaled */
-	c->max_snd_wnd = rx->wnd;
-	c->snd_wl1 = rx->seq;
 	c->snd_wl2 = c->iss;
-	c->rto_us = p->rto_init_us; /* RFC 6298 2.1 */
+	c->rto_us = st->p.rto_init_us; /* RFC 6298 2.1 */
 	sl_tcp__xmit(c, c->iss, 0, SL_TCP_SYN);
 }
 
@@ -297,21 +295,22 @@ rtt_on_ack(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 		if (ms < SL_TCP_TS_RTT_MAX_MS)
 			sl_tcp__rtt_sample(c, sl_tcp__max32(ms, 1) * 1000);
 	} else if (timed) {
-		sl_tcp__rtt_sample(c, (uint32_t)(c->stack->now_us - c->rtt_start_us));
+		sl_tcp__rtt_sample(c, (uint32_t)c->stack->now_us - c->rtt_start_us);
 	}
 	if (timed)
 		SL_TCP_CLR(c, SL_TCP_F_TIMING);
 }
 
 /*
- * SYN_RCVD -> ESTABLISHED on an acceptable ACK (RFC 9293 3.10.7.4 fifth): SND.UNA past our
- * SYN, the window from this segment, the handshake RTT as first sample unless the SYN-ACK
- * was retransmitted (then RFC 6298 5.7: an RTO of at least 3 s), the congestion state, and
- * the application is asked. @return 0, or -1 when c ended (refused or aborted from
- * `accepted`).
+ * SYN_RCVD or SYN_SENT -> ESTABLISHED on an acceptable ACK (RFC 9293 3.10.7.4 fifth,
+ * 3.10.7.3 fourth): SND.UNA past our SYN, the window from this segment (scaled by <shift>:
+ * 0 for a SYN-ACK), the handshake RTT as first sample unless the SYN or SYN-ACK was
+ * retransmitted (then RFC 6298 5.7: an RTO of at least 3 s), the congestion state, and the
+ * application is told (`connected`) or asked (`accepted`). @return 0, or -1 when c ended
+ * (refused, or closed or aborted from the callback).
  */
 static int
-establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
+establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx, unsigned int shift)
 {
 	struct sl_tcp_stack *st = c->stack;
 	const struct sl_tcp_listener *l = c->listener;
@@ -319,7 +318,7 @@ establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 	c->snd_una = rx->ack;
 	if (sl_seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
-	c->snd_wnd = (uint32_t)rx->wnd << c->snd_wscale;
+	c->snd_wnd = (uint32_t)rx->wnd << shift;
 	c->max_snd_wnd = sl_tcp__max32(c->max_snd_wnd, c->snd_wnd);
 	c->snd_wl1 = rx->seq;
 	c->snd_wl2 = rx->ack;
@@ -334,6 +333,12 @@ establish(struct sl_tcp_conn *c, const struct sl_tcp_rx *rx)
 	sl_tcp__conn_start(c);
 	c->retries = 0;
 	sl_tcp__set_state(c, SL_TCP_ESTABLISHED);
+	if (c->flags & SL_TCP_F_ACTIVE) {
+		/* the application holds c since sl_tcp_connect() (a close before ended it) */
+		if (sl_tcp__attached(c))
+			l->ops->connected(l->app, c);
+		return c->state == SL_TCP_CLOSED ? -1 : 0;
+	}
 	c->flags |= SL_TCP_F_ACCEPTED;
 	if (l->ops->accepted(l->app, c) != 0) {
 		c->flags = (uint16_t)((c->flags & ~SL_TCP_F_ACCEPTED) | SL_TCP_F_APP_CLOSED);
@@ -493,6 +498,14 @@ process_rst(struct sl_tcp_conn *c)
 
 	switch (c->state) {
 	case SL_TCP_SYN_RCVD:
+		if (c->flags & SL_TCP_F_ACTIVE) {
+			/* "If this connection was initiated with an active OPEN (i.e., came from
+			 * SYN-SENT state), then the connection was refused; signal the user
+			 * 'connection refused'." */
+			s->connect_failed++;
+			sl_tcp__end(c, &s->conn_reset, SL_TCP_END_REFUSED);
+			break;
+		}
 		/* "If this connection was initiated with a passive OPEN (i.e., came from the LISTEN
 		 * state), then return this connection to LISTEN state and return. The user need
 		 * not be informed." */
@@ -536,7 +549,6 @@ deliver(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, const struct sl_tcp_rx *r
 	c->rcv_nxt = end;
 	c->rcv_held += len;
 	st->stats.bytes_in += len;
-	c->unacked_segs++;
 	if ((uint32_t)sl_seq_diff(c->rcv_nxt, c->rcv_acked) >= 2u * c->mss)
 		c->flags |= SL_TCP_F_ACK_NOW;
 	l->ops->data(l->app, c, seg, len);
@@ -593,13 +605,156 @@ takes_text(const struct sl_tcp_conn *c)
 	       c->state == SL_TCP_FIN_WAIT_2;
 }
 
+/* Cut text beyond RCV.NXT + <wnd> off <rx> (and the FIN after it). */
+static void
+trim_right(const struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx, uint32_t wnd)
+{
+	int32_t d;
+
+	if (rx->len == 0)
+		return;
+	d = sl_seq_diff(sl_seq_add(rx->seq, rx->len), sl_seq_add(c->rcv_nxt, wnd));
+	if (d > 0) {
+		rx->len -= sl_tcp__min32((uint32_t)d, rx->len);
+		seg->len = rx->len;
+		rx->flags &= (uint8_t)~SL_TCP_FIN;
+	}
+}
+
 /*
- * RFC 9293 3.10.7.4 for <c> in SYN_RCVD or a synchronized state, with RFC 7323 5.3 (PAWS)
- * and 4.3 (TS.Recent) and RFC 5961 (challenge ACKs). @return the segment when it was not
- * handed over (the caller frees it).
+ * RFC 9293 3.10.7.4 sixth to eighth for <c>, its ACK processed: the URG bit (ignored), the
+ * segment text and the FIN. @return the segment when it was not handed over.
  */
 static struct sl_tcp_seg *
-input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
+input_text(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
+{
+	struct sl_tcp_stats *s = &c->stack->stats;
+
+	/* sixth, the URG bit: ignored. seventh: the segment text. */
+	if (rx->len != 0 && takes_text(c) && (c->flags & SL_TCP_F_APP_CLOSED)) {
+		/* RFC 9293 3.10.4, RFC 1122 4.2.2.13: data for a closed connection is lost: say
+		 * so with a RST */
+		sl_tcp__send_rst(c);
+		sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
+		return seg;
+	}
+	if ((rx->len != 0 || (rx->flags & SL_TCP_FIN)) && rx->seq.v != c->rcv_nxt.v) {
+		/* Out of order (beyond RCV.NXT): ACKed at once (RFC 9293 3.8.6.3, RFC 5681 4.2:
+		 * "an immediate ACK ... when an out-of-order segment arrives"), with SACK
+		 * blocks; the text is queued (a FIN with it is not: the peer sends it again) */
+		c->flags |= SL_TCP_F_ACK_NOW;
+		if (rx->len != 0 && takes_text(c))
+			return sl_tcp__ooo_insert(c, seg, rx);
+		s->drop_out_of_order++;
+		return seg;
+	}
+	if (rx->len != 0) {
+		if (!takes_text(c)) {
+			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur, since
+			 * a FIN has been received from the remote side. Ignore the segment
+			 * text." */
+			s->drop_out_of_window++;
+			return seg;
+		}
+		/* data beyond a FIN is nothing the peer could have sent */
+		if (SL_UNLIKELY(rx->flags & SL_TCP_FIN) && c->ooo_head != NULL)
+			sl_tcp__ooo_free(c);
+		if (deliver(c, seg, rx) < 0)
+			return NULL;
+		seg = NULL;
+	}
+
+	/* eighth: check the FIN bit */
+	if (rx->flags & SL_TCP_FIN) {
+		if (c->ooo_head != NULL)
+			sl_tcp__ooo_free(c);
+		if (process_fin(c) < 0)
+			return seg;
+	}
+	return seg;
+}
+
+/*
+ * RFC 9293 3.10.7.3 SYN-SENT, for an active open. A SYN-ACK acknowledging our SYN
+ * establishes c (its text and FIN are then processed as in ESTABLISHED); a SYN alone is a
+ * simultaneous open (SYN_RCVD, our SYN-ACK); a RST acknowledging our SYN is a refusal.
+ * @return the segment when it was not handed over.
+ */
+static struct sl_tcp_seg *
+input_syn_sent(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
+{
+	struct sl_tcp_stack *st = c->stack;
+	struct sl_tcp_stats *s = &st->stats;
+	struct sl_tcp_seq zero = {0};
+	int ack_ok = 0;
+
+	/* first: "If the ACK bit is set, If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
+	 * (unless the RST bit is set, if so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>
+	 * and discard the segment. Return." */
+	if (rx->flags & SL_TCP_ACK_F) {
+		if (sl_seq_le(rx->ack, c->iss) || sl_seq_gt(rx->ack, c->snd_max)) {
+			s->drop_bad_ack++;
+			if (!(rx->flags & SL_TCP_RST))
+				sl_tcp__send_ctl(st, &c->tuple, rx->ack, zero, SL_TCP_RST);
+			return seg;
+		}
+		ack_ok = 1;
+	}
+	/* second: "If the RST bit is set, If the ACK was acceptable, then signal to the user
+	 * 'error: connection reset', drop the segment, enter CLOSED state, delete TCB, and
+	 * return. Otherwise (no ACK), drop the segment and return." (RFC 5961 3.2 keeps it:
+	 * the ACK must acknowledge the SYN) */
+	if (rx->flags & SL_TCP_RST) {
+		if (ack_ok) {
+			s->connect_failed++;
+			sl_tcp__end(c, &s->conn_reset, SL_TCP_END_REFUSED);
+		} else {
+			s->drop_out_of_window++;
+		}
+		return seg;
+	}
+	/* fifth: "If neither of the SYN or RST bits is set, then drop the segment and
+	 * return." */
+	if (!(rx->flags & SL_TCP_SYN)) {
+		s->drop_bad_hdr++;
+		return seg;
+	}
+	/* fourth: the SYN. RCV.NXT, IRS, the options; the window we offered in our SYN. */
+	syn_options(c, rx);
+	c->rcv_adv = sl_seq_add(c->rcv_nxt, sl_tcp__syn_wnd(st, c->rcv_held));
+	if (!ack_ok) {
+		/* "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+		 * <CTL=SYN,ACK> and send it. Set the variables: SND.WND <- SEG.WND SND.WL1 <-
+		 * SEG.SEQ SND.WL2 <- SEG.ACK" (no ACK here: ISS). Text is not queued: the SYN-ACK
+		 * does not acknowledge it, so the peer sends it again. Our SYN goes again with it
+		 * (counted in retransmits). */
+		c->snd_wl2 = c->iss;
+		sl_tcp__set_state(c, SL_TCP_SYN_RCVD);
+		sl_tcp__xmit(c, c->iss, 0, SL_TCP_SYN);
+		return seg;
+	}
+	/* "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+	 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it."
+	 * (an answer from `connected` carries it) */
+	c->flags |= SL_TCP_F_ACK_NOW;
+	if (establish(c, rx, 0) < 0)
+		return seg;
+	/* "If there are other controls or text in the segment, then continue processing at
+	 * the sixth step below where the URG bit is checked" */
+	rx->flags &= (uint8_t)~SL_TCP_SYN;
+	rx->seq = sl_seq_add(rx->seq, 1);
+	trim_right(c, seg, rx, (uint32_t)sl_seq_diff(c->rcv_adv, c->rcv_nxt));
+	return input_text(c, seg, rx);
+}
+
+/*
+ * RFC 9293 3.10.7.4 for <c> in SYN_RCVD or a synchronized state, with RFC 7323 5.3 (PAWS)
+ * and 4.3 (TS.Recent) and RFC 5961 (challenge ACKs). <shift>: the scale of the window of
+ * the segment that may complete a handshake. @return the segment when it was not handed
+ * over (the caller frees it).
+ */
+static struct sl_tcp_seg *
+input_sync(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx, unsigned int shift)
 {
 	struct sl_tcp_stack *st = c->stack;
 	struct sl_tcp_stats *s = &st->stats;
@@ -702,24 +857,19 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 			rx->seq = sl_seq_add(rx->seq, cut);
 		}
 	}
-	if (rx->len != 0) {
-		d = sl_seq_diff(sl_seq_add(rx->seq, rx->len), sl_seq_add(c->rcv_nxt, wnd));
-		if (d > 0) {
-			rx->len -= sl_tcp__min32((uint32_t)d, rx->len);
-			seg->len = rx->len;
-			rx->flags &= (uint8_t)~SL_TCP_FIN;
-		}
-	}
+	trim_right(c, seg, rx, wnd);
 
 	/* fourth: check the SYN bit */
 	if (rx->flags & SL_TCP_SYN) {
-		if (c->state == SL_TCP_SYN_RCVD) {
+		if (c->state == SL_TCP_SYN_RCVD && !(c->flags & SL_TCP_F_ACTIVE)) {
 			/* "In SYN-RECEIVED state, if the connection was initiated with a passive
 			 * OPEN, then return this connection to the LISTEN state and return." */
 			sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
 			return seg;
 		}
-		/* RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number,
+		/* (an active open in SYN-RECEIVED: "Otherwise, handle per the directions for
+		 * synchronized states below.")
+		 * RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number,
 		 * TCP MUST send an ACK (also referred to as challenge ACK) to the remote peer
 		 * ... After sending the acknowledgment, TCP MUST drop the unacceptable segment
 		 * and stop processing further." (it replaces RFC 793's RST) */
@@ -738,7 +888,7 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 		/* its ACK is taken whole here: what the application sent from `accepted`
 		 * must not see it again as a duplicate */
 		if (sl_seq_lt(c->snd_una, rx->ack) && sl_seq_le(rx->ack, c->snd_max)) {
-			if (establish(c, rx) < 0)
+			if (establish(c, rx, shift) < 0)
 				return seg;
 		} else {
 			/* "If the segment acknowledgment is not acceptable, form a reset segment
@@ -755,48 +905,30 @@ input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
 			return seg;
 	}
 
-	/* sixth, the URG bit: ignored. seventh: the segment text. */
-	if (rx->len != 0 && takes_text(c) && (c->flags & SL_TCP_F_APP_CLOSED)) {
-		/* RFC 9293 3.10.4, RFC 1122 4.2.2.13: data for a closed connection is lost: say
-		 * so with a RST */
-		sl_tcp__send_rst(c);
-		sl_tcp__end(c, &s->conn_aborted, SL_TCP_END_SILENT);
-		return seg;
-	}
-	if ((rx->len != 0 || (rx->flags & SL_TCP_FIN)) && rx->seq.v != c->rcv_nxt.v) {
-		/* Out of order (beyond RCV.NXT): ACKed at once (RFC 9293 3.8.6.3, RFC 5681 4.2:
-		 * "an immediate ACK ... when an out-of-order segment arrives"), with SACK
-		 * blocks; the text is queued (a FIN with it is not: the peer sends it again) */
-		c->flags |= SL_TCP_F_ACK_NOW;
-		if (rx->len != 0 && takes_text(c))
-			return sl_tcp__ooo_insert(c, seg, rx);
-		s->drop_out_of_order++;
-		return seg;
-	}
-	if (rx->len != 0) {
-		if (!takes_text(c)) {
-			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur, since
-			 * a FIN has been received from the remote side. Ignore the segment
-			 * text." */
-			s->drop_out_of_window++;
-			return seg;
-		}
-		/* data beyond a FIN is nothing the peer could have sent */
-		if (SL_UNLIKELY(rx->flags & SL_TCP_FIN) && c->ooo_head != NULL)
-			sl_tcp__ooo_free(c);
-		if (deliver(c, seg, rx) < 0)
-			return NULL;
-		seg = NULL;
-	}
+	return input_text(c, seg, rx);
+}
 
-	/* eighth: check the FIN bit */
-	if (rx->flags & SL_TCP_FIN) {
-		if (c->ooo_head != NULL)
-			sl_tcp__ooo_free(c);
-		if (process_fin(c) < 0)
-			return seg;
+/*
+ * A segment for <c> (not CLOSED): SYN_SENT has its own rules. In SYN_RCVD after a
+ * simultaneous open the peer's SYN-ACK <SEQ=IRS><ACK=ISS+1> completes the handshake: its SYN
+ * is at IRS, before RCV.NXT, so RFC 9293's acceptability test would refuse it (RFC 9293
+ * figure 7 expects it to pass; Linux lets it through in tcp_validate_incoming()): the SYN is
+ * taken off and the rest is the ACK, its window unscaled.
+ */
+static struct sl_tcp_seg *
+input_conn(struct sl_tcp_conn *c, struct sl_tcp_seg *seg, struct sl_tcp_rx *rx)
+{
+	if (c->state == SL_TCP_SYN_SENT)
+		return input_syn_sent(c, seg, rx);
+	if (SL_UNLIKELY(c->flags & SL_TCP_F_ACTIVE) && c->state == SL_TCP_SYN_RCVD &&
+	    (rx->flags & (SL_TCP_SYN | SL_TCP_ACK_F | SL_TCP_RST)) == (SL_TCP_SYN | SL_TCP_ACK_F) &&
+	    rx->seq.v == c->irs.v && sl_seq_lt(c->snd_una, rx->ack) &&
+	    sl_seq_le(rx->ack, c->snd_max)) {
+		rx->flags &= (uint8_t)~SL_TCP_SYN;
+		rx->seq = sl_seq_add(rx->seq, 1);
+		return input_sync(c, seg, rx, 0);
 	}
-	return seg;
+	return input_sync(c, seg, rx, c->snd_wscale);
 }
 
 /*
@@ -831,6 +963,20 @@ sl_tcp_input(struct sl_tcp_stack *st, struct sl_tcp_conn *c, const struct sl_tcp
 		iss_floor = &floor;
 		sl_tcp__end(c, &st->stats.conn_closed, SL_TCP_END_NORMAL);
 		c = NULL;
+	}
+	if (c == NULL && (rx.flags & (SL_TCP_SYN | SL_TCP_ACK_F | SL_TCP_RST)) == SL_TCP_ACK_F) {
+		/* RFC 4987 3.6: the ACK of a SYN cookie's SYN-ACK makes the connection, which
+		 * then takes the ACK as if it had been in SYN_RCVD all along */
+		struct sl_tcp_listener *l = sl_tcp__listener_find(st, t);
+		int valid = 0;
+
+		if (l != NULL && sl_tcp__cookie_recent(st, l)) {
+			c = sl_tcp__cookie_conn(st, l, t, &rx, &valid);
+			if (c == NULL && valid) {
+				st->ops->seg_free(st->env, seg);
+				return;
+			}
+		}
 	}
 	if (c == NULL || c->state == SL_TCP_CLOSED) {
 		input_noconn(st, t, &rx, iss_floor);

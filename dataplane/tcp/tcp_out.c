@@ -156,23 +156,35 @@ static void
 ack_sent(struct sl_tcp_conn *c)
 {
 	c->rcv_acked = c->rcv_nxt;
-	c->unacked_segs = 0;
 	SL_TCP_CLR(c, SL_TCP_F_ACK_NOW);
 	if (sl_tcp__timer_armed(&c->delack_timer))
 		sl_tcp__timer_cancel(&c->delack_timer);
 }
 
-/* Write the options of a SYN-ACK at <o> (see tcp-priv.h). @return their length. */
+/* The length of the SYN options <so> (see tcp-priv.h). */
 static unsigned int
-syn_opts(const struct sl_tcp_conn *c, uint8_t *o)
+syn_opts_len(const struct sl_tcp_synopts *so)
+{
+	unsigned int n = SL_TCP_OPT_MSS_LEN + (so->ws >= 0 ? 4 : 0);
+
+	if (so->ts)
+		n += SL_TCP_OPT_TS_ALIGNED;
+	else if (so->sack_ok)
+		n += 4;
+	return n;
+}
+
+/* Write the SYN options <so> at <o>. @return their length. */
+static unsigned int
+syn_opts_write(const struct sl_tcp_synopts *so, uint8_t *o)
 {
 	unsigned int k = SL_TCP_OPT_MSS_LEN;
 
 	o[0] = SL_TCP_OPT_MSS;
 	o[1] = SL_TCP_OPT_MSS_LEN;
-	sl_wr_be16(o + 2, c->stack->p.mss);
-	if (c->flags & SL_TCP_F_TS) {
-		if (c->flags & SL_TCP_F_SACK) {
+	sl_wr_be16(o + 2, so->mss);
+	if (so->ts) {
+		if (so->sack_ok) {
 			o[k] = SL_TCP_OPT_SACK_OK;
 			o[k + 1] = SL_TCP_OPT_SACK_OK_LEN;
 		} else {
@@ -180,29 +192,82 @@ syn_opts(const struct sl_tcp_conn *c, uint8_t *o)
 		}
 		o[k + 2] = SL_TCP_OPT_TS;
 		o[k + 3] = SL_TCP_OPT_TS_LEN;
-		sl_wr_be32(o + k + 4, sl_tcp__ts_now(c));
-		sl_wr_be32(o + k + 8, c->ts_recent);
+		sl_wr_be32(o + k + 4, so->tsval);
+		sl_wr_be32(o + k + 8, so->tsecr);
 		k += SL_TCP_OPT_TS_ALIGNED;
-	} else if (c->flags & SL_TCP_F_SACK) {
+	} else if (so->sack_ok) {
 		o[k] = o[k + 1] = SL_TCP_OPT_NOP;
 		o[k + 2] = SL_TCP_OPT_SACK_OK;
 		o[k + 3] = SL_TCP_OPT_SACK_OK_LEN;
 		k += 4;
 	}
-	if (c->snd_wscale | c->rcv_wscale) {
+	if (so->ws >= 0) {
 		o[k] = SL_TCP_OPT_NOP;
 		o[k + 1] = SL_TCP_OPT_WS;
 		o[k + 2] = SL_TCP_OPT_WS_LEN;
-		o[k + 3] = c->rcv_wscale;
+		o[k + 3] = (uint8_t)so->ws;
 		k += 4;
 	}
 	return k;
 }
 
 /*
+ * The SYN options of <c>: our SYN offers what the parameters allow (F_SACK and F_TS say so
+ * in SYN_SENT) and always window scale (RFC 7323 2.2: "MAY be sent in an initial <SYN>");
+ * a SYN-ACK what was agreed, window scale when the SYN had it (both shifts are set then,
+ * unless both are 0).
+ */
+static void
+syn_opts(const struct sl_tcp_conn *c, struct sl_tcp_synopts *so)
+{
+	so->mss = c->stack->p.mss;
+	if (c->state == SL_TCP_SYN_SENT || (c->snd_wscale | c->rcv_wscale))
+		so->ws = (int8_t)c->rcv_wscale;
+	else
+		so->ws = -1;
+	so->sack_ok = (c->flags & SL_TCP_F_SACK) != 0;
+	so->ts = (c->flags & SL_TCP_F_TS) != 0;
+	so->tsval = so->ts ? sl_tcp__ts_now(c) : 0;
+	so->tsecr = c->ts_recent;
+}
+
+uint16_t
+sl_tcp__syn_wnd(const struct sl_tcp_stack *st, uint32_t rcv_held)
+{
+	return (uint16_t)sl_tcp__min32(st->p.rcv_buf - sl_tcp__min32(rcv_held, st->p.rcv_buf),
+				       0xffff);
+}
+
+/*
+ * sl_tcp__send_synack(<st>, <t>, <iss>, <ack>, <so>): a SYN-ACK that no connection stands
+ * behind (a SYN cookie's): the whole free window, unscaled.
+ */
+void
+sl_tcp__send_synack(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, struct sl_tcp_seq iss,
+		    struct sl_tcp_seq ack, const struct sl_tcp_synopts *so)
+{
+	unsigned int hlen = SL_TCP_HLEN + syn_opts_len(so);
+	uint8_t *frame;
+	void *pkt = st->ops->pkt_alloc(st->env, &frame, (uint16_t)(SL_TCP_L4_OFF + hlen));
+	uint8_t *h;
+
+	if (pkt == NULL) {
+		st->stats.drop_no_buf++;
+		return;
+	}
+	h = frame + SL_TCP_L4_OFF;
+	hdr_write(h, t, iss.v, ack.v, SL_TCP_SYN | SL_TCP_ACK_F, sl_tcp__syn_wnd(st, 0), hlen);
+	syn_opts_write(so, h + SL_TCP_HLEN);
+	csum_write(st, t, h, hlen);
+	st->ops->pkt_xmit(st->env, pkt, frame, (uint16_t)hlen, t);
+	st->stats.segs_out++;
+}
+
+/*
  * sl_tcp__xmit(<c>, <seq>, <len>, <flags>): build and send one segment. SYN segments carry
  * MSS and what was agreed of SACK-permitted, timestamps and window scale (RFC 7323 2.2 and
- * 3.2, RFC 2018 2: a <SYN,ACK> carries them only if the <SYN> did), and an unscaled window.
+ * 3.2, RFC 2018 2: a <SYN,ACK> carries them only if the <SYN> did), and an unscaled window;
+ * our SYN (SYN_SENT) offers them all and has no ACK (RFC 9293 3.10.1: <SEQ=ISS><CTL=SYN>).
  * Other segments carry the timestamps when agreed (RFC 7323 3.2: "in every non-<RST>
  * segment") and SACK blocks while data is queued out of order (RFC 2018 4); the payload
  * is cut so that options and data stay within the MSS (RFC 6691).
@@ -217,23 +282,21 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 	struct sl_tcp_stack *st = c->stack;
 	uint8_t sack[8 * SL_TCP_SACK_MAX];
 	unsigned int hlen = SL_TCP_HLEN, n_sack = 0;
-	uint32_t seqspace;
+	struct sl_tcp_synopts so;
+	uint32_t seqspace, ack = c->rcv_nxt.v;
 	struct sl_tcp_seq end;
 	uint8_t *frame, *h;
 	uint16_t wnd;
 	void *pkt;
 
 	if (flags & SL_TCP_SYN) {
-		uint32_t avail = st->p.rcv_buf - sl_tcp__min32(c->rcv_held, st->p.rcv_buf);
-
-		wnd = (uint16_t)sl_tcp__min32(avail, 0xffff);
-		if (sl_seq_gt(sl_seq_add(c->rcv_nxt, wnd), c->rcv_adv))
+		wnd = sl_tcp__syn_wnd(st, c->rcv_held);
+		if (c->state == SL_TCP_SYN_SENT)
+			ack = 0; /* RCV.NXT is not known yet (rcv_adv is set from the SYN-ACK) */
+		else if (sl_seq_gt(sl_seq_add(c->rcv_nxt, wnd), c->rcv_adv))
 			c->rcv_adv = sl_seq_add(c->rcv_nxt, wnd);
-		hlen += SL_TCP_OPT_MSS_LEN +
-			((c->flags & SL_TCP_F_TS)     ? SL_TCP_OPT_TS_ALIGNED
-			 : (c->flags & SL_TCP_F_SACK) ? 4
-						      : 0) +
-			((c->snd_wscale | c->rcv_wscale) ? 4 : 0);
+		syn_opts(c, &so);
+		hlen += syn_opts_len(&so);
 	} else {
 		wnd = sl_tcp__wnd_field(c);
 		if (c->flags & SL_TCP_F_TS)
@@ -265,9 +328,11 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 		return -ENOBUFS;
 	}
 	h = frame + SL_TCP_L4_OFF;
-	hdr_write(h, &c->tuple, seq.v, c->rcv_nxt.v, flags | SL_TCP_ACK_F, wnd, hlen);
+	if (c->state != SL_TCP_SYN_SENT)
+		flags |= SL_TCP_ACK_F;
+	hdr_write(h, &c->tuple, seq.v, ack, flags, wnd, hlen);
 	if (flags & SL_TCP_SYN) {
-		syn_opts(c, h + SL_TCP_HLEN);
+		syn_opts_write(&so, h + SL_TCP_HLEN);
 	} else if (hlen != SL_TCP_HLEN) {
 		uint8_t *o = h + SL_TCP_HLEN;
 
@@ -302,7 +367,7 @@ sl_tcp__xmit(struct sl_tcp_conn *c, struct sl_tcp_seq seq, uint32_t len, uint8_t
 	} else if (!(c->flags & SL_TCP_F_TIMING)) {
 		c->flags |= SL_TCP_F_TIMING;
 		c->rtt_seq = end;
-		c->rtt_start_us = st->now_us;
+		c->rtt_start_us = (uint32_t)st->now_us;
 	}
 	if (sl_seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;

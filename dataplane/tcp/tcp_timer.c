@@ -72,8 +72,10 @@ backoff(struct sl_tcp_conn *c)
 }
 
 /*
- * The retransmission timer of <c> fired (RFC 6298 5.4-5.6). In SYN_RCVD: resend the SYN-ACK
- * up to syn_retries times, then drop the embryonic connection silently. Synchronized:
+ * The retransmission timer of <c> fired (RFC 6298 5.4-5.6). In SYN_SENT and SYN_RCVD: resend
+ * the SYN or SYN-ACK up to syn_retries times, backed off, then give up: an embryonic
+ * passive connection silently, an active open with error(-ETIMEDOUT) (no RST: the peer
+ * never answered, or has no state for our SYN-ACK). Synchronized:
  *
  * - the peer's window is zero and data waits: the timer is the persist timer (RFC 9293
  *   3.8.6.1): probe with one byte at SND.UNA (sent anew or again; the peer keeps it if its
@@ -94,9 +96,14 @@ rexmit_timeout(struct sl_tcp_conn *c)
 	int probe = c->snd_wnd == 0 && c->sndq_len != 0;
 	uint32_t inflight;
 
-	if (c->state == SL_TCP_SYN_RCVD) {
+	if (c->state == SL_TCP_SYN_RCVD || c->state == SL_TCP_SYN_SENT) {
 		if (c->retries >= p->syn_retries) {
-			sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_SILENT);
+			if (c->flags & SL_TCP_F_ACTIVE) {
+				st->stats.connect_failed++;
+				sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_TIMEOUT);
+			} else {
+				sl_tcp__end(c, &st->stats.conn_timeout, SL_TCP_END_SILENT);
+			}
 			return;
 		}
 		c->retries++;

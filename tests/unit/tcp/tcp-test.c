@@ -147,10 +147,12 @@ env_conn_insert(void *env, struct sl_tcp_conn *c)
 
 	if (e->fail_insert)
 		return -ENOSPC;
-	for (i = 0; i < T_TABLE_MAX; i++)
-		if (e->table[i] != NULL)
-			cr_assert(!tuple_eq(&e->table[i]->tuple, &c->tuple),
-				  "tuple inserted twice");
+	for (i = 0; i < T_TABLE_MAX; i++) {
+		if (e->table[i] != NULL && tuple_eq(&e->table[i]->tuple, &c->tuple)) {
+			cr_assert(e->no_lookup, "tuple inserted twice");
+			return -EEXIST;
+		}
+	}
 	for (i = 0; i < T_TABLE_MAX; i++) {
 		if (e->table[i] == NULL) {
 			e->table[i] = c;
@@ -175,6 +177,14 @@ env_conn_remove(void *env, struct sl_tcp_conn *c)
 	cr_assert_fail("conn_remove of a connection not in the table");
 }
 
+static struct sl_tcp_conn *
+env_conn_lookup(void *env, const struct sl_tcp_tuple *t)
+{
+	struct tenv *e = env;
+
+	return e->no_lookup ? NULL : t_lookup(e, t);
+}
+
 const struct sl_tcp_env_ops t_env_ops = {
 	.pkt_alloc = env_pkt_alloc,
 	.pkt_xmit = env_pkt_xmit,
@@ -184,6 +194,7 @@ const struct sl_tcp_env_ops t_env_ops = {
 	.conn_free = env_conn_free,
 	.conn_insert = env_conn_insert,
 	.conn_remove = env_conn_remove,
+	.conn_lookup = env_conn_lookup,
 };
 
 /* ---- the recording application ---- */
@@ -278,6 +289,30 @@ app_error(void *app, struct sl_tcp_conn *c, int err)
 		e->app.conn = NULL;
 }
 
+static void
+app_connected(void *app, struct sl_tcp_conn *c)
+{
+	struct tenv *e = app;
+
+	cr_assert_eq(sl_tcp_user(c), e, "connected: the user pointer of sl_tcp_connect()");
+	cr_assert_eq(sl_tcp_state(c), SL_TCP_ESTABLISHED);
+	e->app.connected++;
+	e->app.conn = c;
+	if (e->app.send_on_connected != 0) {
+		struct sl_tcp_seg *s = sl_tcp_seg_alloc(&e->st, e->app.send_on_connected);
+
+		memset(s->data, 'c', e->app.send_on_connected);
+		s->len = e->app.send_on_connected;
+		cr_assert_eq(sl_tcp_send(c, s, e->now), 0);
+	}
+}
+
+int
+t_connect(struct tenv *e, const struct sl_tcp_tuple *t, struct sl_tcp_conn **out)
+{
+	return sl_tcp_connect(&e->st, t, &t_app_ops, e, e, out, e->now);
+}
+
 const struct sl_tcp_app_ops t_app_ops = {
 	.accepted = app_accepted,
 	.data = app_data,
@@ -285,6 +320,7 @@ const struct sl_tcp_app_ops t_app_ops = {
 	.peer_closed = app_peer_closed,
 	.reset = app_reset,
 	.error = app_error,
+	.connected = app_connected,
 };
 
 /* ---- setup and teardown ---- */

@@ -66,7 +66,8 @@ struct tenv;
 
 /* The recording application of the tests. */
 struct tapp {
-	unsigned int accepted, data_calls, writable, peer_closed, reset, error;
+	unsigned int accepted, data_calls, writable, peer_closed, reset, error, connected;
+	uint32_t send_on_connected; /* `connected` sends this many bytes ('c') when nonzero */
 	int last_err;
 	struct sl_tcp_conn *conn; /* the last connection accepted */
 	int refuse;		  /* `accepted` returns this when nonzero */
@@ -86,6 +87,9 @@ struct tenv {
 	long pkts_live, segs_live, conns_live;
 	unsigned long pkts_total;
 	int fail_pkt_alloc, fail_conn_alloc, fail_insert;
+	/* conn_lookup finds nothing and conn_insert says -EEXIST for a tuple it holds (the
+	 * environment without a lookup op); otherwise a duplicate insert fails the test */
+	bool no_lookup;
 	struct sl_tcp_conn *table[T_TABLE_MAX];
 	struct t_cap *cap_head, *cap_tail;
 	unsigned int n_cap;
@@ -97,6 +101,9 @@ struct tenv {
 
 extern const struct sl_tcp_env_ops t_env_ops;
 extern const struct sl_tcp_app_ops t_app_ops;
+
+/* Active open of <t> with t_app_ops, the user pointer <e>; @return sl_tcp_connect()'s. */
+int t_connect(struct tenv *e, const struct sl_tcp_tuple *t, struct sl_tcp_conn **out);
 
 /* Parameters the tests start from: defaults with small timers made explicit. */
 struct sl_tcp_params t_params(void);
