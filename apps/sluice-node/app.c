@@ -9,6 +9,7 @@
  * is left fails and every worker is killed. The app is freed when its last worker is reaped.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,8 +165,10 @@ chan_user_gone(struct node *n, struct conn *c)
 			continue;
 		if (*kind == CHAN_REQ)
 			req_client_gone((struct req *)(void *)kind);
-		else
+		else if (*kind == CHAN_CONTROL)
 			ctl_release(n, (struct ctl_chan *)(void *)kind);
+		else
+			locator_chan_gone(n, kind);
 	}
 }
 
@@ -574,6 +577,62 @@ app_destroy(struct app *a)
 	loop_bury(&n->loop, &a->grave);
 }
 
+/*
+ * Profiles and manifests: the files (paths.profiles, paths.apps), else the storage
+ * collections "profiles" and "manifests" (as Cocaine keeps them), msgpack maps.
+ */
+static int
+app_load_profile(struct node *n, const char *name, struct nd_profile *p, char *err, size_t errlen)
+{
+	char ferr[NCONF_ERR_MAX], label[NCONF_NAME_MAX + 32];
+	json_t *j;
+	int rc = nconf_profile_load(&n->cfg, name, p, ferr, sizeof(ferr));
+
+	if (rc != -ENOENT || n->storage.io.fd < 0) {
+		snprintf(err, errlen, "%s", ferr);
+		return rc;
+	}
+	rc = storage_read_json(n, "profiles", name, &j, err, errlen);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s; no profile '%s' in storage either", ferr, name);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	snprintf(label, sizeof(label), "storage profiles/%s", name);
+	rc = nconf_profile_load_json(&n->cfg, name, label, j, p, err, errlen);
+	json_decref(j);
+	if (rc == 0)
+		APP_LOG(INFO, "profile %s: from storage", name);
+	return rc;
+}
+
+static int
+app_load_manifest(struct node *n, const char *name, struct nd_manifest *m, char *err, size_t errlen)
+{
+	char ferr[NCONF_ERR_MAX], label[NCONF_NAME_MAX + 32];
+	json_t *j;
+	int rc = nconf_manifest_load(&n->cfg, name, m, ferr, sizeof(ferr));
+
+	if (rc != -ENOENT || n->storage.io.fd < 0) {
+		snprintf(err, errlen, "%s", ferr);
+		return rc;
+	}
+	rc = storage_read_json(n, "manifests", name, &j, err, errlen);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s; no manifest '%s' in storage either", ferr, name);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	snprintf(label, sizeof(label), "storage manifests/%s", name);
+	rc = nconf_manifest_load_json(&n->cfg, name, label, j, m, err, errlen);
+	json_decref(j);
+	if (rc == 0)
+		APP_LOG(INFO, "app %s: manifest from storage (worker %s)", name, m->slave);
+	return rc;
+}
+
 struct app *
 app_start(struct node *n, const char *name, const char *profile, char *err, size_t errlen, int *rc)
 {
@@ -597,9 +656,9 @@ app_start(struct node *n, const char *name, const char *profile, char *err, size
 	}
 	a->svc.io.fd = -1;
 	a->wsock.io.fd = -1;
-	*rc = nconf_profile_load(&n->cfg, profile, &a->prof, err, errlen);
+	*rc = app_load_profile(n, profile, &a->prof, err, errlen);
 	if (*rc == 0)
-		*rc = nconf_manifest_load(&n->cfg, name, &a->man, err, errlen);
+		*rc = app_load_manifest(n, name, &a->man, err, errlen);
 	if (*rc < 0) {
 		free(a);
 		return NULL;
@@ -638,6 +697,7 @@ app_start(struct node *n, const char *name, const char *profile, char *err, size
 	APP_LOG(INFO, "app %s: started with profile %s on %s:%u (workers: %s)", name, profile,
 		n->cfg.address, a->svc.port, a->sock_path);
 	pool_rebalance(a);
+	locator_service_changed(n, a->name);
 	return a;
 fail:
 	listener_close(&a->svc);
@@ -658,6 +718,7 @@ app_stop(struct app *a, const char *why)
 	a->state = APP_STOPPING;
 	a->stop_deadline_ms = loop_now_ms(&a->node->loop) + a->prof.terminate_ms;
 	listener_close(&a->svc);
+	locator_service_changed(a->node, a->name);
 	/* the next tick drains (never freed under the caller) */
 }
 

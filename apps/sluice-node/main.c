@@ -88,6 +88,10 @@ node_begin_stop(struct node *n, const char *why)
 	n->stopping = true;
 	listener_close(&n->locator);
 	listener_close(&n->nodesvc);
+	listener_close(&n->storage);
+	/* peers learn at once (their streams close) rather than after 3 silent intervals */
+	locator_stop(n);
+	cluster_stop(n);
 	for (a = NL_FIRST(&n->apps); a != NULL; a = NL_NEXT(a, link)) {
 		if (a->prof.terminate_ms > longest)
 			longest = a->prof.terminate_ms;
@@ -166,6 +170,7 @@ node_tick(struct node *n)
 		next = NL_NEXT(a, link);
 		app_tick(a, now);
 	}
+	cluster_tick(n, now);
 	if (n->stopping && now >= n->stop_deadline_ms)
 		node_kill_all(n);
 }
@@ -179,8 +184,15 @@ node_init(struct node *n)
 
 	NL_INIT(&n->apps);
 	NL_INIT(&n->conns);
+	NL_INIT(&n->published);
+	NL_INIT(&n->syncs);
+	NL_INIT(&n->routers);
+	NL_INIT(&n->groups);
+	NL_INIT(&n->peers);
 	n->locator.io.fd = -1;
 	n->nodesvc.io.fd = -1;
+	n->storage.io.fd = -1;
+	n->mcast.fd = -1;
 	n->sig.fd = -1;
 	rc = loop_init(&n->loop);
 	if (rc < 0)
@@ -239,6 +251,13 @@ node_init(struct node *n)
 		return rc;
 	}
 	n->next_port = n->cfg.port_min;
+	rc = storage_init(n);
+	if (rc < 0)
+		return rc;
+	routing_load(n);
+	rc = cluster_init(n);
+	if (rc < 0)
+		return rc;
 	return 0;
 }
 
@@ -250,10 +269,14 @@ node_fini(struct node *n)
 
 	while ((a = NL_FIRST(&n->apps)) != NULL)
 		app_destroy(a);
+	locator_stop(n);
+	cluster_stop(n);
 	while ((c = NL_FIRST(&n->conns)) != NULL)
 		conn_close(c, 0);
+	routing_free(n);
 	listener_close(&n->locator);
 	listener_close(&n->nodesvc);
+	listener_close(&n->storage);
 	if (n->sig.fd >= 0)
 		close(n->sig.fd);
 	if (sig_pipe_w >= 0)

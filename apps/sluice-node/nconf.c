@@ -11,6 +11,7 @@
 #include "nconf.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -422,27 +423,19 @@ profile_defaults(struct nd_profile *p)
 }
 
 int
-nconf_profile_load(const struct nd_config *cfg, const char *name, struct nd_profile *p, char *err,
-		   size_t errlen)
+nconf_profile_load_json(const struct nd_config *cfg, const char *name, const char *label,
+			struct json_t *j, struct nd_profile *p, char *err, size_t errlen)
 {
-	char file[NCONF_PATH_MAX + NCONF_NAME_MAX + 8];
-	struct nctx x = {.err = err, .errlen = errlen, .file = file, .base = cfg->profiles_dir};
-	json_t *j;
-	int rc = 0;
+	struct nctx x = {.err = err, .errlen = errlen, .file = label, .base = cfg->profiles_dir};
+	int rc;
 
-	snprintf(file, sizeof(file), "%s/%s.json", cfg->profiles_dir, name);
 	if (!nconf_name_ok(name)) {
 		snprintf(err, errlen, "profile \"%s\": not a valid name", name);
 		return -EINVAL;
 	}
-	x.file = file;
 	profile_defaults(p);
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	j = nload_json(&x, file, &rc);
-	if (j == NULL)
-		return rc;
 	rc = nobject(&x, j, p, profile_fields, SL_ARRAY_SIZE(profile_fields));
-	json_decref(j);
 	if (rc < 0)
 		return rc;
 	if (!x.startup_set && (x.spawn_set || x.handshake_set))
@@ -455,6 +448,28 @@ nconf_profile_load(const struct nd_config *cfg, const char *name, struct nd_prof
 			p->grow_threshold = 1;
 	}
 	return 0;
+}
+
+int
+nconf_profile_load(const struct nd_config *cfg, const char *name, struct nd_profile *p, char *err,
+		   size_t errlen)
+{
+	char file[NCONF_PATH_MAX + NCONF_NAME_MAX + 8];
+	struct nctx x = {.err = err, .errlen = errlen, .file = file, .base = cfg->profiles_dir};
+	json_t *j;
+	int rc = 0;
+
+	if (!nconf_name_ok(name)) {
+		snprintf(err, errlen, "profile \"%s\": not a valid name", name);
+		return -EINVAL;
+	}
+	snprintf(file, sizeof(file), "%s/%s.json", cfg->profiles_dir, name);
+	j = nload_json(&x, file, &rc);
+	if (j == NULL)
+		return rc;
+	rc = nconf_profile_load_json(cfg, name, file, j, p, err, errlen);
+	json_decref(j);
+	return rc;
 }
 
 /*
@@ -564,28 +579,18 @@ nconf_manifest_free(struct nd_manifest *m)
 	m->nenv = 0;
 }
 
-int
-nconf_manifest_load(const struct nd_config *cfg, const char *app, struct nd_manifest *m, char *err,
-		    size_t errlen)
+/* A manifest from its JSON; m->dir is set (relative slave paths and the worker's cwd). */
+static int
+manifest_from_json(const struct nd_config *cfg, const char *label, json_t *j, struct nd_manifest *m,
+		   char *err, size_t errlen)
 {
-	char file[sizeof(m->dir) + 16];
-	struct nctx x = {.err = err, .errlen = errlen, .file = file};
+	struct nctx x = {.err = err, .errlen = errlen, .file = label, .base = m->dir};
 	struct manifest_tmp t = {.env = NULL};
 	const char *k;
-	json_t *j, *e;
-	int rc = 0;
+	json_t *e;
+	int rc;
 
-	memset(m, 0, sizeof(*m));
-	if (!nconf_name_ok(app)) {
-		snprintf(err, errlen, "app \"%s\": not a valid name", app);
-		return -EINVAL;
-	}
-	snprintf(m->dir, sizeof(m->dir), "%s/%s", cfg->apps_dir, app);
-	snprintf(file, sizeof(file), "%s/manifest.json", m->dir);
-	x.base = m->dir;
-	j = nload_json(&x, file, &rc);
-	if (j == NULL)
-		return rc;
+	(void)cfg;
 	rc = nobject(&x, j, &t, manifest_fields, SL_ARRAY_SIZE(manifest_fields));
 	if (rc == 0 && t.slave[0] == '\0')
 		rc = nerr(&x, "slave: missing (the worker executable)");
@@ -615,12 +620,54 @@ nconf_manifest_load(const struct nd_config *cfg, const char *app, struct nd_mani
 			}
 		}
 	}
-	json_decref(j);
 	if (rc < 0)
 		nconf_manifest_free(m);
 	if (rc == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", file);
+		snprintf(err, errlen, "%s: out of memory", label);
 	return rc;
+}
+
+int
+nconf_manifest_load(const struct nd_config *cfg, const char *app, struct nd_manifest *m, char *err,
+		    size_t errlen)
+{
+	char file[sizeof(m->dir) + 16];
+	struct nctx x = {.err = err, .errlen = errlen, .file = file};
+	json_t *j;
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (!nconf_name_ok(app)) {
+		snprintf(err, errlen, "app \"%s\": not a valid name", app);
+		return -EINVAL;
+	}
+	snprintf(m->dir, sizeof(m->dir), "%s/%s", cfg->apps_dir, app);
+	snprintf(file, sizeof(file), "%s/manifest.json", m->dir);
+	x.base = m->dir;
+	j = nload_json(&x, file, &rc);
+	if (j == NULL)
+		return rc;
+	rc = manifest_from_json(cfg, file, j, m, err, errlen);
+	json_decref(j);
+	return rc;
+}
+
+int
+nconf_manifest_load_json(const struct nd_config *cfg, const char *app, const char *label,
+			 struct json_t *j, struct nd_manifest *m, char *err, size_t errlen)
+{
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	if (!nconf_name_ok(app)) {
+		snprintf(err, errlen, "app \"%s\": not a valid name", app);
+		return -EINVAL;
+	}
+	/* the app's directory when it has one, else the runtime directory */
+	snprintf(m->dir, sizeof(m->dir), "%s/%s", cfg->apps_dir, app);
+	if (stat(m->dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		snprintf(m->dir, sizeof(m->dir), "%s", cfg->runtime_dir);
+	return manifest_from_json(cfg, label, j, m, err, errlen);
 }
 
 /*
@@ -727,7 +774,218 @@ rd_uuid(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
 		.size = sizeof(((struct nd_config *)NULL)->m)                                      \
 	}
 
-static const struct nfield locator_fields[] = {C_UINT("port", locator_port, 1, 65535)};
+/* locator.restrict: service names never exported to the cluster (2.3) */
+static int
+rd_restrict(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
+{
+	struct nd_config *c = obj;
+	size_t i;
+	json_t *e;
+
+	(void)f;
+	if (!json_is_array(v))
+		return nerr(x, "must be an array of service names");
+	if (json_array_size(v) > NCONF_RESTRICT_MAX)
+		return nerr(x, "more than %d names", NCONF_RESTRICT_MAX);
+	c->restricted = calloc(json_array_size(v) + 1, sizeof(*c->restricted));
+	if (c->restricted == NULL)
+		return nerr(x, "out of memory");
+	json_array_foreach(v, i, e)
+	{
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) >= NCONF_NAME_MAX)
+			return nerr(x, "element %zu: must be a service name of 1..%d bytes", i,
+				    NCONF_NAME_MAX - 1);
+		c->restricted[i] = strdup(json_string_value(e));
+		if (c->restricted[i] == NULL)
+			return nerr(x, "out of memory");
+		c->nrestricted++;
+	}
+	return 0;
+}
+
+/* Cluster args: "interface" is an IPv4 address or an interface name. */
+static int
+rd_iface(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
+{
+	const char *s;
+	size_t i;
+
+	if (rd_string(x, v, obj, f) < 0)
+		return -EINVAL;
+	s = (const char *)obj + f->off;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '/' || s[i] == ' ')
+			return nerr(x, "must be an IPv4 address or an interface name");
+	if (strlen(s) >= 16 && strchr(s, '.') == NULL)
+		return nerr(x, "interface name too long");
+	return 0;
+}
+
+/* predefine args.nodes: {uuid: "host:port"} with an IP literal host ("[v6]:port" for IPv6) */
+static int
+rd_static_nodes(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
+{
+	struct nd_cluster *cl = obj;
+	const char *k;
+	json_t *e;
+
+	(void)f;
+	if (!json_is_object(v))
+		return nerr(x, "must be an object {uuid: \"host:port\"}");
+	if (json_object_size(v) > NCONF_STATIC_PEERS_MAX)
+		return nerr(x, "more than %d nodes", NCONF_STATIC_PEERS_MAX);
+	free(cl->nodes);
+	cl->nnodes = 0;
+	cl->nodes = calloc(json_object_size(v) + 1, sizeof(*cl->nodes));
+	if (cl->nodes == NULL)
+		return nerr(x, "out of memory");
+	json_object_foreach(v, k, e)
+	{
+		struct nd_static_peer *p = &cl->nodes[cl->nnodes];
+		size_t saved = npush(x, k);
+		char host[NCONF_HOST_MAX];
+		unsigned char a[16];
+		const char *s, *colon;
+		char *end;
+		long port;
+
+		if (strlen(k) == 0 || strlen(k) >= NCONF_UUID_MAX)
+			return nerr(x, "the uuid must have 1..%d bytes", NCONF_UUID_MAX - 1);
+		if (!json_is_string(e))
+			return nerr(x, "must be \"host:port\"");
+		s = json_string_value(e);
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host) - 1)
+			return nerr(x, "must be \"host:port\" (got \"%s\")", s);
+		if (s[0] == '[' && colon > s + 1 && colon[-1] == ']')
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - s - 2), s + 1);
+		else
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+		port = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || port < 1 || port > 65535)
+			return nerr(x, "bad port in \"%s\"", s);
+		if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
+			return nerr(x, "the host must be an IP address (got \"%s\")", host);
+		snprintf(p->uuid, sizeof(p->uuid), "%s", k);
+		snprintf(p->host, sizeof(p->host), "%s", host);
+		p->port = (uint16_t)port;
+		cl->nnodes++;
+		npop(x, saved);
+	}
+	return 0;
+}
+
+/* A multicast group address (IPv4 224.0.0.0/4 or IPv6 ff00::/8). */
+static int
+rd_mcast_group(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
+{
+	const char *s = (const char *)obj + f->off;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (rd_address(x, v, obj, f) < 0)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, &a4) == 1
+		    ? !IN_MULTICAST(ntohl(a4.s_addr))
+		    : inet_pton(AF_INET6, s, &a6) != 1 || !IN6_IS_ADDR_MULTICAST(&a6))
+		return nerr(x, "not a multicast address: \"%s\"", s);
+	return 0;
+}
+
+#define CL_FIELD(k, fn, m)                                                                         \
+	{                                                                                          \
+		.name = k, .read = fn, .off = offsetof(struct nd_cluster, m),                      \
+		.size = sizeof(((struct nd_cluster *)NULL)->m)                                     \
+	}
+
+static const struct nfield multicast_fields[] = {
+	CL_FIELD("group", rd_mcast_group, group),
+	{.name = "port",
+	 .read = rd_uint,
+	 .off = offsetof(struct nd_cluster, port),
+	 .size = sizeof(uint16_t),
+	 .min = 1,
+	 .max = 65535},
+	CL_FIELD("interval", rd_seconds, interval_ms),
+	CL_FIELD("interface", rd_iface, iface),
+	CL_FIELD("loopback", rd_bool, loopback),
+	{.name = "hops",
+	 .read = rd_uint,
+	 .off = offsetof(struct nd_cluster, hops),
+	 .size = sizeof(uint32_t),
+	 .min = 1,
+	 .max = 255},
+};
+
+static const struct nfield predefine_fields[] = {
+	{.name = "nodes", .read = rd_static_nodes},
+	CL_FIELD("interval", rd_seconds, interval_ms),
+};
+
+/* locator.cluster: {"type": "multicast" | "predefine", "args": {...}} (7.3) */
+static int
+rd_cluster(struct nctx *x, json_t *v, void *obj, const struct nfield *f)
+{
+	struct nd_cluster *cl = &((struct nd_config *)obj)->cluster;
+	json_t *type, *args;
+	const char *key;
+	size_t saved;
+	json_t *e;
+	int rc;
+
+	(void)f;
+	if (!json_is_object(v))
+		return nerr(x, "must be an object {\"type\": ..., \"args\": {...}}");
+	json_object_foreach(v, key, e)
+	{
+		if (strcmp(key, "type") != 0 && strcmp(key, "args") != 0) {
+			npush(x, key);
+			return nerr(x, "unknown key");
+		}
+	}
+	type = json_object_get(v, "type");
+	args = json_object_get(v, "args");
+	saved = npush(x, "type");
+	if (type == NULL || !json_is_string(type))
+		return nerr(x, "required: \"multicast\" or \"predefine\"");
+	if (strcmp(json_string_value(type), "multicast") == 0)
+		cl->type = ND_CLUSTER_MULTICAST;
+	else if (strcmp(json_string_value(type), "predefine") == 0)
+		cl->type = ND_CLUSTER_PREDEFINE;
+	else
+		return nerr(x, "must be \"multicast\" or \"predefine\" (got \"%s\")",
+			    json_string_value(type));
+	npop(x, saved);
+	saved = npush(x, "args");
+	if (args == NULL)
+		return nerr(x, "required (an object)");
+	if (cl->type == ND_CLUSTER_MULTICAST) {
+		rc = nobject(x, args, cl, multicast_fields, SL_ARRAY_SIZE(multicast_fields));
+		if (rc < 0)
+			return rc;
+		if (cl->group[0] == '\0')
+			return nerr(x, "group: required (a multicast address)");
+	} else {
+		rc = nobject(x, args, cl, predefine_fields, SL_ARRAY_SIZE(predefine_fields));
+		if (rc < 0)
+			return rc;
+		if (cl->nnodes == 0)
+			return nerr(x, "nodes: required ({uuid: \"host:port\"})");
+	}
+	npop(x, saved);
+	return 0;
+}
+
+static const struct nfield locator_fields[] = {
+	C_UINT("port", locator_port, 1, 65535),
+	C_FN("restrict", rd_restrict),
+	C_FN("cluster", rd_cluster),
+};
+static const struct nfield storage_fields[] = {
+	C_STR("path", storage_path, rd_path),
+	C_UINT("port", storage_port, 0, 65535),
+};
 static const struct nfield node_fields[] = {C_UINT("port", node_port, 0, 65535)};
 static const struct nfield paths_fields[] = {
 	C_STR("apps", apps_dir, rd_path),
@@ -740,6 +998,9 @@ static const struct nfield limits_fields[] = {
 	C_UINT("write_buffer_bytes", client_limits.write_buffer_bytes, 65536, 1ll << 34),
 	C_UINT("request_buffer_bytes", request_buffer_bytes, 1024, 1ll << 34),
 	C_UINT("connections", max_connections, 1, 1000000),
+	C_UINT("peers", max_peers, 1, 65536),
+	C_UINT("services", max_services, 1, 65536),
+	C_UINT("storage_value_bytes", storage_value_bytes, 1, 1 << 30),
 };
 static const struct nfield log_fields[] = {C_FN("level", rd_level)};
 
@@ -760,6 +1021,7 @@ static const struct nfield config_fields[] = {
 	C_STR("hostname", hostname, rd_string),
 	C_SECTION("locator", locator_fields),
 	C_SECTION("node", node_fields),
+	C_SECTION("storage", storage_fields), /* the storage service (10) */
 	C_FN("ports", rd_ports),
 	C_SECTION("paths", paths_fields),
 	C_FN("runlist", rd_runlist),
@@ -771,9 +1033,19 @@ static const struct nfield config_fields[] = {
 void
 nconf_free(struct nd_config *cfg)
 {
+	uint32_t i;
+
 	free(cfg->runlist);
 	cfg->runlist = NULL;
 	cfg->nrunlist = 0;
+	for (i = 0; i < cfg->nrestricted; i++)
+		free(cfg->restricted[i]);
+	free(cfg->restricted);
+	cfg->restricted = NULL;
+	cfg->nrestricted = 0;
+	free(cfg->cluster.nodes);
+	cfg->cluster.nodes = NULL;
+	cfg->cluster.nnodes = 0;
 }
 
 int
@@ -812,6 +1084,12 @@ nconf_load(struct nd_config *cfg, const char *file, char *err, size_t errlen)
 	cfg->request_buffer_bytes = 16u << 20;
 	cfg->max_connections = 4096;
 	cfg->log_level = SL_LOG_INFO;
+	cfg->cluster.port = 10053;
+	cfg->cluster.interval_ms = 5000;
+	cfg->cluster.hops = 1;
+	cfg->max_peers = 256;
+	cfg->max_services = 1024;
+	cfg->storage_value_bytes = 0; /* below: frame_bytes less room for the frame */
 
 	j = nload_json(&x, file, &rc);
 	if (j == NULL)
@@ -833,6 +1111,9 @@ nconf_load(struct nd_config *cfg, const char *file, char *err, size_t errlen)
 				 ? "127.0.0.1"
 				 : cfg->address);
 	cfg->client_limits.channels = conn_pow2(cfg->client_limits.channels);
+	if (cfg->storage_value_bytes == 0 ||
+	    cfg->storage_value_bytes > cfg->client_limits.frame_bytes - 1024)
+		cfg->storage_value_bytes = cfg->client_limits.frame_bytes - 1024;
 	/* every runlist entry must be startable: its manifest and profile are checked now */
 	for (i = 0; i < cfg->nrunlist; i++) {
 		struct nd_manifest m;

@@ -19,6 +19,9 @@
 #define NCONF_HOST_MAX 64  /* addresses */
 #define NCONF_PATH_MAX 512 /* directories, files */
 #define NCONF_ERR_MAX 768  /* error messages */
+#define NCONF_UUID_MAX 64  /* node uuids (ours and the peers') */
+#define NCONF_RESTRICT_MAX 64
+#define NCONF_STATIC_PEERS_MAX 256
 
 /** A profile (5.4). Times in milliseconds. */
 struct nd_profile {
@@ -51,6 +54,31 @@ struct nd_runlist_ent {
 	char profile[NCONF_NAME_MAX];
 };
 
+/** How the locator finds the other nodes (locator.cluster, cocaine-protocol.md 7.3). */
+enum nd_cluster_type {
+	ND_CLUSTER_NONE = 0,  /* no cluster: connect closes at once, no announces */
+	ND_CLUSTER_MULTICAST, /* UDP announces [uuid, [[ip, port]...]] to a group */
+	ND_CLUSTER_PREDEFINE, /* a fixed list of {uuid: "host:port"} */
+};
+
+struct nd_static_peer {
+	char uuid[NCONF_UUID_MAX];
+	char host[NCONF_HOST_MAX];
+	uint16_t port;
+};
+
+struct nd_cluster {
+	enum nd_cluster_type type;
+	char group[NCONF_HOST_MAX];   /* multicast group address */
+	uint16_t port;		      /* UDP port of the announces */
+	uint64_t interval_ms;	      /* announce (predefine: link) interval */
+	char iface[NCONF_HOST_MAX];   /* outgoing interface: an IPv4 address or an interface name */
+	bool loopback;		      /* IP_MULTICAST_LOOP */
+	uint32_t hops;		      /* multicast TTL / hop limit */
+	struct nd_static_peer *nodes; /* predefine */
+	uint32_t nnodes;
+};
+
 struct nd_config {
 	char file[NCONF_PATH_MAX];
 	char address[NCONF_HOST_MAX];  /* listen address of every service */
@@ -68,6 +96,14 @@ struct nd_config {
 	size_t request_buffer_bytes;	  /* client body buffered while queued, per request */
 	uint32_t max_connections;	  /* client connections of all services */
 	int log_level;			  /* enum sl_log_level */
+	struct nd_cluster cluster;	  /* locator.cluster */
+	char **restricted;		  /* locator.restrict: never exported to the cluster */
+	uint32_t nrestricted;
+	uint32_t max_peers;		   /* limits.peers: remote nodes, connect streams */
+	uint32_t max_services;		   /* limits.services: per peer, and published */
+	char storage_path[NCONF_PATH_MAX]; /* storage.path; empty: no storage service */
+	uint16_t storage_port;		   /* storage.port, 0: ephemeral */
+	uint32_t storage_value_bytes;	   /* limits.storage_value_bytes */
 };
 
 /**
@@ -84,6 +120,23 @@ bool nconf_name_ok(const char *name);
 /** Load profile `name` from the profiles directory. @return 0 or -errno (err set). */
 int nconf_profile_load(const struct nd_config *cfg, const char *name, struct nd_profile *p,
 		       char *err, size_t errlen);
+
+struct json_t;
+
+/**
+ * A profile from a JSON document held elsewhere (the storage collection "profiles");
+ * `label` names it in errors. @return 0 or -errno (err set).
+ */
+int nconf_profile_load_json(const struct nd_config *cfg, const char *name, const char *label,
+			    struct json_t *j, struct nd_profile *p, char *err, size_t errlen);
+
+/**
+ * A manifest from a JSON document (the storage collection "manifests"): its worker runs in
+ * <apps>/<app> when that directory exists, else in the runtime directory; a relative
+ * `slave` is looked up there, then next to sluice-node, then in PATH.
+ */
+int nconf_manifest_load_json(const struct nd_config *cfg, const char *app, const char *label,
+			     struct json_t *j, struct nd_manifest *m, char *err, size_t errlen);
 
 /** Load the manifest of app `app`. @return 0 or -errno (err set). */
 int nconf_manifest_load(const struct nd_config *cfg, const char *app, struct nd_manifest *m,

@@ -33,6 +33,12 @@
 #define NODE_TIMINGS 1024 /* request durations kept for the quantiles of info */
 #define NODE_RATE_PERIOD_MS 5000
 #define NODE_UUID_LEN 37
+#define NODE_EP_MAX 16		/* endpoints of one service (resolve, connect, publish) */
+#define NODE_SVC_NAME_MAX 128	/* published and remote service names, NUL included */
+#define NODE_GRAPH_MAX 8192	/* bytes of one stored protocol graph (old-spec msgpack) */
+#define NODE_RG_MAX 64		/* routing groups */
+#define NODE_RG_MEMBERS_MAX 32	/* members of one routing group */
+#define NODE_ANNOUNCE_MAX 65536 /* bytes of one multicast announce (Cocaine 0.12's buffer) */
 
 struct app;
 struct node;
@@ -56,7 +62,87 @@ int listener_unix(struct loop *l, struct listener *ls, const char *path);
 void listener_close(struct listener *ls);
 
 /** What a channel's user pointer points to (first member of each). */
-enum chan_kind { CHAN_REQ = 1, CHAN_CONTROL = 2 };
+enum chan_kind {
+	CHAN_REQ = 1,	  /* struct req */
+	CHAN_CONTROL = 2, /* struct ctl_chan */
+	CHAN_SYNC = 3,	  /* struct loc_sub: a `connect` stream we serve */
+	CHAN_ROUTING = 4, /* struct loc_sub: a `routing` stream we serve */
+	CHAN_PUBLISH = 5, /* struct rsvc: a service published on this channel */
+};
+
+/**
+ * A service as the locator describes it (2.3): endpoints, protocol version and the
+ * protocol graph, encoded (old msgpack spec). Published services and the services of remote
+ * nodes are kept this way.
+ */
+struct svc_meta {
+	struct sl_endpoint ep[NODE_EP_MAX];
+	uint32_t nep;
+	uint64_t version;
+	uint8_t *graph; /* malloc'd encoded root; NULL for `{}` */
+	uint32_t graph_len;
+};
+
+/** A published service (locator publish) or a service of a remote node. */
+struct rsvc {
+	uint8_t kind; /* CHAN_PUBLISH when published (the channel's user pointer) */
+	NL_ENTRY(rsvc) link;
+	char name[NODE_SVC_NAME_MAX];
+	struct svc_meta m;
+	struct conn *conn; /* published: the client connection that holds it */
+	uint64_t ch;
+};
+NL_HEAD(rsvc_list, rsvc);
+
+/** A stream the locator serves: `connect` (sync) or `routing`. */
+struct loc_sub {
+	uint8_t kind; /* CHAN_SYNC or CHAN_ROUTING */
+	NL_ENTRY(loc_sub) link;
+	struct conn *conn;
+	uint64_t ch;
+	char id[NCONF_UUID_MAX]; /* the remote node's uuid, or the router id */
+};
+NL_HEAD(loc_sub_list, loc_sub);
+
+/** A remote node: heard in an announce (or configured), linked with a `connect` stream. */
+struct peer {
+	NL_ENTRY(peer) link;
+	struct loop_grave grave; /* dropped peers are freed after the loop batch */
+	struct node *node;
+	char uuid[NCONF_UUID_MAX];
+	struct sl_endpoint ep[NODE_EP_MAX]; /* its locator's endpoints */
+	uint32_t nep;
+	uint32_t ep_idx;    /* the one being tried / used */
+	bool is_static;	    /* predefine: never expires, re-linked every interval */
+	bool synced;	    /* its snapshot arrived */
+	bool warned;	    /* over limits.services once */
+	uint64_t seen_ms;   /* last announce */
+	uint64_t linked_ms; /* link attempt started */
+	struct conn *conn;  /* to its locator, channel 1 = our `connect` */
+	uint64_t ch;
+	struct rsvc_list svcs;
+	uint32_t nsvcs;
+};
+NL_HEAD(peer_list, peer);
+
+/** A point of a ketama ring and the member it maps to. */
+struct rg_point {
+	uint32_t point;
+	uint32_t member; /* index in the group's members */
+};
+
+/** A routing group (7.4): a ketama ring over weighted members. */
+struct rgroup {
+	NL_ENTRY(rgroup) link;
+	struct loop_grave grave; /* replaced groups are freed after the loop batch */
+	char name[NCONF_NAME_MAX];
+	uint32_t nmembers;
+	char (*members)[NODE_SVC_NAME_MAX];
+	uint32_t *weights;
+	uint32_t npoints;
+	struct rg_point *points; /* sorted by point, then member name */
+};
+NL_HEAD(rgroup_list, rgroup);
 
 /** A `control` stream (app control, node control): the target it sets lasts as long. */
 struct ctl_chan {
@@ -184,6 +270,19 @@ struct node {
 	bool stopping;
 	uint64_t stop_deadline_ms;
 	uint64_t last_tick_ms;
+	uint64_t rng; /* xorshift64* state (keyless routing, remote picks) */
+	/* storage (storage.c) */
+	struct listener storage;
+	/* the locator's cluster side (locator.c, cluster.c, routing.c) */
+	struct rsvc_list published;
+	struct loc_sub_list syncs;   /* connect streams we serve */
+	struct loc_sub_list routers; /* routing streams we serve */
+	struct rgroup_list groups;
+	struct peer_list peers;
+	uint32_t npublished, nsyncs, nrouters, ngroups, npeers;
+	struct loop_io mcast; /* UDP socket of the announces */
+	uint64_t next_announce_ms;
+	uint64_t announces_sent, announces_heard, announces_bad;
 };
 
 /* svc.c: replies on service channels (4-element frames, empty headers) */
@@ -205,8 +304,79 @@ int svc_forward(struct conn *c, uint64_t ch, const struct sl_frame *f, const str
 /** Generate a random (v4) UUID string. */
 void node_uuid_gen(char out[NODE_UUID_LEN]);
 
+/** A uniformly random 64-bit number (not for security). */
+uint64_t node_rand(struct node *n);
+/**
+ * Copy one msgpack object at the cursor (advanced past it) in the old spec: str8/bin
+ * become raw. @return 0, or -EBADMSG (w->err is set too).
+ */
+int mp_copy_obj(struct sl_mp_w *w, struct sl_mp_cur *c);
+/** Free a service description's graph. */
+void svc_meta_clear(struct svc_meta *m);
+/**
+ * Read `[[ip, port]...], version, graph` (three objects at the cursor, advanced past them)
+ * into m (its graph malloc'd, re-encoded). @return 0; -EPROTO malformed; -ENOBUFS too
+ * many endpoints or too large a graph; -ENOMEM.
+ */
+int svc_meta_read(struct sl_mp_cur *c, struct svc_meta *m);
+/** Read only `[[ip, port]...]` into m. @return as svc_meta_read(). */
+int svc_meta_read_eps(struct sl_mp_cur *c, struct svc_meta *m);
+/** Read only a graph into m (replacing its graph). @return as svc_meta_read(). */
+int svc_meta_read_graph(struct sl_mp_cur *c, struct svc_meta *m);
+
 /* locator.c */
 void locator_accept(struct listener *ls, int fd);
+/** The service `name` changed locally (an app started or stopped, a publish): tell the
+ * connect streams. */
+void locator_service_changed(struct node *n, const char *name);
+/** A client connection lets go of a locator channel (sync, routing, publish). */
+void locator_chan_gone(struct node *n, void *user);
+/** At SIGTERM: close the connect and routing streams, unpublish everything. */
+void locator_stop(struct node *n);
+/** Whether `name` is exported to the cluster (not restricted). */
+bool locator_exported(const struct node *n, const char *name);
+
+/* cluster.c: announces, peers and their connect streams */
+/** Start the cluster side (the announce socket). @return 0 or -errno. */
+int cluster_init(struct node *n);
+void cluster_tick(struct node *n, uint64_t now_ms);
+/** Stop announcing and drop every peer (SIGTERM, exit). */
+void cluster_stop(struct node *n);
+/** A remote service by name: a random peer among those that have it. */
+const struct svc_meta *cluster_resolve(struct node *n, const char *name, uint32_t len);
+/** Pack the cluster reply's map {uuid: [ip, port]}. */
+void cluster_pack(struct node *n, msgpack_packer *pk);
+
+/* routing.c: routing groups */
+/** Load every active group from storage (start-up). */
+void routing_load(struct node *n);
+/**
+ * Reload the named groups from storage (locator refresh) and push the new rings to the
+ * routing streams. @return 0, or -errno with err set (nothing changed then).
+ */
+int routing_refresh(struct node *n, char **names, uint32_t count, char *err, size_t errlen);
+struct rgroup *routing_find(struct node *n, const char *name, uint32_t len);
+/** A member of g: by the seed's hash, or at random without one (seed NULL). */
+const char *routing_pick(struct node *n, const struct rgroup *g, const void *seed,
+			 uint32_t seed_len);
+/** Pack {group: [[point, member]...]} of every group. */
+void routing_pack(struct node *n, msgpack_packer *pk);
+void routing_free(struct node *n);
+
+/* storage.c: the storage service, files backend (10) */
+/** Open the storage directory and listen. @return 0 or -errno. */
+int storage_init(struct node *n);
+void storage_accept(struct listener *ls, int fd);
+/** Read an object into a malloc'd buffer. @return 0 or -errno (err set). */
+int storage_read(struct node *n, const char *coll, const void *key, uint32_t klen, uint8_t **out,
+		 size_t *outlen, char *err, size_t errlen);
+/** Keys of collection `coll` with every tag; caller frees each and the array. */
+int storage_find(struct node *n, const char *coll, const char *const *tags, uint32_t ntags,
+		 char ***keys, uint32_t *nkeys, char *err, size_t errlen);
+void storage_free_keys(char **keys, uint32_t nkeys);
+/** An object holding a msgpack map, as a JSON object (profiles, manifests). */
+int storage_read_json(struct node *n, const char *coll, const char *key, struct json_t **out,
+		      char *err, size_t errlen);
 
 /* nodesvc.c */
 void nodesvc_accept(struct listener *ls, int fd);

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "node.h"
 #include "sl_log.h"
+#include "sl_util.h"
 
 #define SVC_FRAME_HEAD 32 /* array + channel + type + args array header + empty headers */
 
@@ -92,10 +94,10 @@ fwd_raw_body(struct sl_mp_w *w, struct sl_mp_raw *r)
 		sl_mp_w_bytes(w, p, n);
 }
 
-void
-fwd_args(struct sl_mp_w *w, const struct sl_frame *f)
+int
+mp_copy_obj(struct sl_mp_w *w, struct sl_mp_cur *cur)
 {
-	struct sl_mp_cur c = f->args_obj;
+	struct sl_mp_cur c = *cur;
 	uint64_t owed = 1;
 
 	while (owed > 0) {
@@ -107,7 +109,7 @@ fwd_args(struct sl_mp_w *w, const struct sl_frame *f)
 
 		if (sl_mp_read(&c, &o, &r) < 0) {
 			w->err = -EBADMSG;
-			return;
+			return -EBADMSG;
 		}
 		owed--;
 		switch (o.type) {
@@ -129,7 +131,7 @@ fwd_args(struct sl_mp_w *w, const struct sl_frame *f)
 			n = o.hdr;
 			if (n > sizeof(hdr) || sl_mp_cur_copy(&before, hdr, n) < 0) {
 				w->err = -EBADMSG;
-				return;
+				return -EBADMSG;
 			}
 			sl_mp_w_bytes(w, hdr, n);
 			fwd_raw_body(w, &r);
@@ -139,12 +141,22 @@ fwd_args(struct sl_mp_w *w, const struct sl_frame *f)
 			n = o.hdr;
 			if (n > sizeof(hdr) || sl_mp_cur_copy(&before, hdr, n) < 0) {
 				w->err = -EBADMSG;
-				return;
+				return -EBADMSG;
 			}
 			sl_mp_w_bytes(w, hdr, n);
 			break;
 		}
 	}
+	*cur = c;
+	return 0;
+}
+
+void
+fwd_args(struct sl_mp_w *w, const struct sl_frame *f)
+{
+	struct sl_mp_cur c = f->args_obj;
+
+	mp_copy_obj(w, &c);
 }
 
 int
@@ -192,4 +204,111 @@ node_uuid_gen(char out[NODE_UUID_LEN])
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
 		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
 		 b[15]);
+}
+
+uint64_t
+node_rand(struct node *n)
+{
+	uint64_t x = n->rng;
+
+	if (x == 0) {
+		if (getrandom(&x, sizeof(x), 0) != sizeof(x) || x == 0)
+			x = n->loop.now_us | 1;
+	}
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	n->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+void
+svc_meta_clear(struct svc_meta *m)
+{
+	free(m->graph);
+	m->graph = NULL;
+	m->graph_len = 0;
+	m->nep = 0;
+}
+
+/* Arena for validating graphs received from peers and publishers (single-threaded). */
+static struct sl_gnode meta_nodes[128];
+static struct sl_gslot meta_slots[512];
+static char meta_names[8192];
+static uint8_t meta_graph[NODE_GRAPH_MAX];
+
+/* [[ip, port]...] */
+static int
+meta_read_eps(struct sl_mp_cur *c, struct svc_meta *m)
+{
+	uint32_t n, i, k;
+
+	if (sl_mp_read_array(c, &n) < 0)
+		return -EPROTO;
+	if (n > NODE_EP_MAX)
+		return -ENOBUFS;
+	for (i = 0; i < n; i++) {
+		struct sl_mp_raw host;
+		uint64_t port;
+
+		if (sl_mp_read_array(c, &k) < 0 || k != 2 || sl_mp_read_raw(c, &host) < 0 ||
+		    host.len == 0 || host.len >= sizeof(m->ep[i].host) ||
+		    sl_mp_read_uint(c, &port) < 0 || port > UINT16_MAX)
+			return -EPROTO;
+		sl_mp_raw_copy(&host, m->ep[i].host, host.len);
+		m->ep[i].host[host.len] = '\0';
+		if (memchr(m->ep[i].host, '\0', host.len) != NULL)
+			return -EPROTO;
+		m->ep[i].port = (uint16_t)port;
+	}
+	m->nep = n;
+	return 0;
+}
+
+int
+svc_meta_read_graph(struct sl_mp_cur *c, struct svc_meta *m)
+{
+	struct sl_graph_arena a;
+	const struct sl_gnode *root;
+	struct sl_mp_w w;
+	int rc;
+
+	sl_graph_arena_init(&a, meta_nodes, SL_ARRAY_SIZE(meta_nodes), meta_slots,
+			    SL_ARRAY_SIZE(meta_slots), meta_names, sizeof(meta_names));
+	rc = sl_graph_dec_root(c, &a, &root);
+	if (rc < 0)
+		return rc == -ENOBUFS || rc == -ELOOP ? -ENOBUFS : -EPROTO;
+	sl_mp_w_init(&w, meta_graph, sizeof(meta_graph));
+	sl_graph_enc_root(&w, root);
+	if (w.err < 0)
+		return -ENOBUFS;
+	free(m->graph);
+	m->graph = malloc(w.len);
+	if (m->graph == NULL)
+		return -ENOMEM;
+	memcpy(m->graph, meta_graph, w.len);
+	m->graph_len = w.len;
+	return 0;
+}
+
+int
+svc_meta_read_eps(struct sl_mp_cur *c, struct svc_meta *m)
+{
+	return meta_read_eps(c, m);
+}
+
+int
+svc_meta_read(struct sl_mp_cur *c, struct svc_meta *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = meta_read_eps(c, m);
+	if (rc == 0 && sl_mp_read_uint(c, &m->version) < 0)
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = svc_meta_read_graph(c, m);
+	if (rc < 0)
+		svc_meta_clear(m);
+	return rc;
 }

@@ -178,6 +178,13 @@ def resolve(name, locator=LOCATOR, timeout=10.0):
     return endpoints, args[1], normalize_graph(args[2])
 
 
+def decode_services(m):
+    """A connect stream's {service: [[[host, port]...], version, graph]} with str names:
+    {name: ([(host, port)...], version, graph)}."""
+    return {_s(k): ([(_s(h), p) for h, p in v[0]], v[1], normalize_graph(v[2]))
+            for k, v in m.items()}
+
+
 def locator_call(method, *args, locator=LOCATOR, timeout=10.0):
     c = Connection(locator, LOCATOR_GRAPH, timeout)
     try:

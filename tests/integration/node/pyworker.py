@@ -4,7 +4,10 @@ only, as the frameworks behave on the wire (12a.1, 12a.7): 3-element frames, han
 heartbeat on channel 1, terminate echoed, unknown events answered [[42, 200], ...].
 
 Events: ping (echo each chunk), upper (the whole body upper-cased, one chunk), headers
-(one chunk per invoke header: its name)."""
+(one chunk per invoke header: its name), cache (the body is a key: read it from the storage
+service, collection "qr-codes", found through --locator; on a miss compute the value (the key
+upper-cased), write it and answer "miss:<value>", else "hit:<value>" — as the QR-code worker
+of the "Cocaine in action" article uses storage)."""
 import os
 import select
 import socket
@@ -78,6 +81,20 @@ class Worker:
                 if self.handle(frame):
                     return 0
 
+    def cache(self, key):
+        import nodeclient as nc  # from this file's directory
+        host, port = arg("--locator").rsplit(":", 1)
+        storage = nc.Service("storage", locator=(host, int(port)), timeout=5)
+        try:
+            try:
+                return b"hit:" + storage.call("read", "qr-codes", key)[0]
+            except nc.ServiceError:
+                value = key.upper()
+                storage.call("write", "qr-codes", key, value, ["cache"])
+                return b"miss:" + value
+        finally:
+            storage.close()
+
     def handle(self, frame):
         ch, mid, args = frame[0], frame[1], frame[2]
         headers = frame[3] if len(frame) > 3 else []
@@ -92,7 +109,7 @@ class Worker:
                 return False  # not an invoke: dropped silently (12a.7)
             event = args[0].decode()
             s = self.sessions[ch] = Session(event, headers)
-            if event not in ("ping", "upper", "headers"):
+            if event not in ("ping", "upper", "headers", "cache"):
                 self.reply(ch, 1, [42, 200], "there is no handler for event %s" % event)
                 s.done = True
             elif event == "headers":
@@ -108,6 +125,8 @@ class Worker:
             if not s.done:
                 if s.event == "upper":
                     self.reply(ch, 0, b"".join(s.body).upper())
+                elif s.event == "cache":
+                    self.reply(ch, 0, self.cache(b"".join(s.body)))
                 self.reply(ch, 2)
             del self.sessions[ch]
         return False
