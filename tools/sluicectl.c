@@ -30,7 +30,8 @@ usage(FILE *f)
 	fprintf(f, "usage: sluicectl [--socket PATH] [--json] [--timeout SEC] COMMAND [ARGS...]\n"
 		   "       (socket default: $SLUICE_SOCKET or " DEFAULT_SOCKET ")\n"
 		   "commands: help, show info, show stats, ping ADDR [--worker N] [--count C],\n"
-		   "          shutdown\n");
+		   "          test connect ADDR PORT BYTES [--count N] [--worker W],\n"
+		   "          drain on|off, shutdown\n");
 }
 
 static void print_table(const char *title, json_t *arr, int indent);
@@ -258,7 +259,7 @@ main(int argc, char **argv)
 {
 	const char *path = getenv("SLUICE_SOCKET");
 	char line[LINE_MAX_LEN];
-	int json = 0, timeout_ms = 10000, fd, status = 2;
+	int json = 0, timeout_ms = 0, fd, status = 2;
 	size_t len = 0;
 	json_t *reply, *data;
 	json_error_t jerr;
@@ -297,6 +298,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* `test` commands take as long as they were told to (their --timeout): wait 10 min */
+	if (timeout_ms == 0)
+		timeout_ms = strncmp(line, "test ", 5) == 0 ? 600000 : 10000;
 	line[len++] = '\n';
 	fd = connect_socket(path, timeout_ms);
 	if (fd < 0)

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,9 +205,33 @@ tcp_stats_json(const struct app *app, unsigned int w, struct sl_tcp_stats *tot)
 	sl_dp_conn_pool(app->dp, w, &free_n, &total);
 	json_object_set_new(j, "conn_slots_free", json_integer(free_n));
 	json_object_set_new(j, "conn_slots", json_integer(total));
+	json_object_set_new(j, "bytes_per_conn", json_integer(sl_dp_conn_bytes(app->dp, w)));
 	json_object_set_new(j, "conns", tcp_states_json(st.conns));
 	json_object_set_new(j, "conns_peak", tcp_states_json(st.conns_peak));
 	return j;
+}
+
+/* Per-worker HTTP counters, and their sum in *tot (with the drain state). */
+static json_t *
+http_stats_json(const struct app *app, json_t **tot)
+{
+	struct sl_http_stats hs, htot;
+	json_t *http = json_array();
+
+	memset(&htot, 0, sizeof(htot));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
+		json_t *j = json_pack("{s:i}", "worker", w);
+
+		sl_dp_http_stats(app->dp, w, &hs);
+		counters_json(j, "", sl_http_stats_names, &hs, SL_HTTP_STATS_COUNT);
+		for (size_t i = 0; i < SL_HTTP_STATS_COUNT; i++)
+			((uint64_t *)&htot)[i] += ((const uint64_t *)&hs)[i];
+		json_array_append_new(http, j);
+	}
+	*tot = json_object();
+	counters_json(*tot, "", sl_http_stats_names, &htot, SL_HTTP_STATS_COUNT);
+	json_object_set_new(*tot, "draining", json_boolean(app->draining));
+	return http;
 }
 
 static int
@@ -214,7 +239,7 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 {
 	struct app *app = a;
 	json_t *lcores = json_array(), *ports = json_array(), *tcp = json_array(), *tot_j,
-	       *tcp_tot_j;
+	       *tcp_tot_j, *http, *http_tot_j = NULL;
 	struct sl_lcore_stats tot;
 	struct sl_tcp_stats tcp_tot;
 	struct sl_ctl_stats cs;
@@ -280,13 +305,42 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			tcp_tot_j, "established_peak_sum",
 			json_integer((json_int_t)tcp_tot.conns_peak[SL_TCP_ESTABLISHED]));
 	}
+	json_object_set_new(tcp_tot_j, "bytes_per_conn",
+			    json_integer(sl_dp_conn_bytes(app->dp, 0)));
+	json_object_set_new(tcp_tot_j, "heap_allocated_bytes",
+			    json_integer((json_int_t)sl_dp_heap_allocated()));
+	http = http_stats_json(app, &http_tot_j);
 	sl_ctl_get_stats(app->ctl, &cs);
 	sl_ctl_reply_ok(req,
-			json_pack("{s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
-				  "workers_total", tot_j, "tcp", tcp, "tcp_total", tcp_tot_j,
-				  "ports", ports, "control", "accepted", (json_int_t)cs.accepted,
-				  "commands", (json_int_t)cs.commands, "errors",
-				  (json_int_t)cs.errors, "clients", (json_int_t)cs.clients));
+			json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores",
+				  lcores, "workers_total", tot_j, "tcp", tcp, "tcp_total",
+				  tcp_tot_j, "http", http, "http_total", http_tot_j, "ports", ports,
+				  "control", "accepted", (json_int_t)cs.accepted, "commands",
+				  (json_int_t)cs.commands, "errors", (json_int_t)cs.errors,
+				  "clients", (json_int_t)cs.clients));
+	return 0;
+}
+
+static int
+cmd_drain(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	bool on;
+	int ret;
+
+	if (argc != 1 || (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)) {
+		sl_ctl_reply_err(req, "drain: takes one argument, on or off");
+		return 0;
+	}
+	on = strcmp(argv[0], "on") == 0;
+	ret = sl_dp_drain(app->dp, on);
+	if (ret != 0) {
+		sl_ctl_reply_err(req, "drain: could not reach every worker: %s", strerror(-ret));
+		return 0;
+	}
+	app->draining = on;
+	SL_LOG(NOTICE, "main", "draining %s", on ? "started" : "stopped");
+	sl_ctl_reply_ok(req, json_pack("{s:b}", "draining", on));
 	return 0;
 }
 
@@ -489,6 +543,184 @@ cmd_ping(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	return SL_CTL_PENDING;
 }
 
+/* ---- test connect ---- */
+
+#define TEST_IN_FLIGHT 256 /* active opens asked of the workers at once */
+
+static void
+test_finish(struct app *app, const char *why)
+{
+	struct app_test *t = &app->test;
+	char dst[INET_ADDRSTRLEN];
+	json_t *by = json_array();
+	double secs = (double)(app_now_ms() - t->t0_ms) / 1000.0;
+
+	snprintf(dst, sizeof(dst), "%u.%u.%u.%u", t->dst.v >> 24, (t->dst.v >> 16) & 0xff,
+		 (t->dst.v >> 8) & 0xff, t->dst.v & 0xff);
+	for (unsigned int w = 0; w < app->dp->n_workers; w++)
+		json_array_append_new(by, json_integer(t->by_worker[w]));
+	if (t->verified == 0 && t->count > 0) {
+		sl_ctl_reply_err(t->req, "test connect %s:%u: none verified of %u (%s)%s%s", dst,
+				 t->port, t->count, why != NULL ? why : "failed",
+				 json_object_size(t->errors) ? ", errors: " : "",
+				 json_object_size(t->errors) ? json_dumps(t->errors, JSON_COMPACT)
+							     : "");
+		json_decref(t->errors);
+		json_decref(by);
+	} else {
+		sl_ctl_reply_ok(
+			t->req,
+			json_pack("{s:s,s:i,s:I,s:i,s:i,s:i,s:o,s:o,s:f,s:f,s:s?}", "address", dst,
+				  "port", t->port, "bytes", (json_int_t)t->bytes, "count", t->count,
+				  "verified", t->verified, "failed", t->count - t->verified,
+				  "verified_by_worker", by, "errors", t->errors, "seconds", secs,
+				  "mean_ms",
+				  t->verified ? (double)t->cycles_sum * 1e3 /
+							(double)app->dp->tsc_hz / t->verified
+					      : 0.0,
+				  "note", why));
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+test_error(struct app_test *t, int status)
+{
+	const char *e = strerror(-status);
+	json_t *n = json_object_get(t->errors, e);
+
+	json_object_set_new(t->errors, e, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+void
+app_test_result(struct app *app, const struct sl_msg *msg)
+{
+	struct app_test *t = &app->test;
+	uint32_t k = msg->connect_result.id - t->id0;
+
+	if (t->req == NULL || k >= t->posted)
+		return; /* a late result of a finished test */
+	t->done++;
+	if (msg->connect_result.status == 0 && msg->connect_result.bytes == t->bytes) {
+		t->verified++;
+		t->cycles_sum += msg->connect_result.cycles;
+		if (msg->connect_result.worker < SL_MAX_WORKERS)
+			t->by_worker[msg->connect_result.worker]++;
+	} else {
+		test_error(t, msg->connect_result.status ? msg->connect_result.status : -EBADMSG);
+	}
+	if (t->done == t->count)
+		test_finish(app, NULL);
+}
+
+int
+app_test_tick(struct app *app)
+{
+	struct app_test *t = &app->test;
+	uint64_t now = app_now_ms();
+
+	if (t->req == NULL)
+		return -1;
+	while (t->posted < t->count && t->posted - t->done < t->in_flight_max) {
+		unsigned int w =
+			t->worker >= 0 ? (unsigned int)t->worker : t->posted % app->dp->n_workers;
+		int ret = sl_dp_test_connect(app->dp, w, t->dst, t->port, t->bytes,
+					     t->id0 + t->posted);
+
+		if (ret == -ENOBUFS)
+			break; /* the rings are full: later */
+		t->posted++;
+		if (ret != 0) {
+			t->done++;
+			test_error(t, ret);
+		}
+	}
+	if (t->done == t->count) {
+		test_finish(app, NULL);
+		return -1;
+	}
+	if (now >= t->deadline_ms) {
+		for (unsigned int i = t->done; i < t->count; i++)
+			test_error(t, -ETIMEDOUT);
+		t->done = t->count;
+		test_finish(app, "timed out");
+		return -1;
+	}
+	return 10;
+}
+
+void
+app_test_abort(struct app *app)
+{
+	if (app->test.req == NULL)
+		return;
+	sl_ctl_reply_err(app->test.req, "sluiced is stopping");
+	json_decref(app->test.errors);
+	memset(&app->test, 0, sizeof(app->test));
+}
+
+static int
+cmd_test_connect(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	struct app_test *t = &app->test;
+	struct sl_ip4 dst;
+	unsigned long port = 0, bytes = 0, count = 1, worker = ULONG_MAX, timeout = 30000;
+
+	if (argc < 3 || parse_ip4(argv[0], &dst) != 0 || parse_uint(argv[1], 65535, &port) != 0 ||
+	    port == 0 || parse_uint(argv[2], 1ul << 30, &bytes) != 0) {
+		sl_ctl_reply_err(req, "test connect: usage: test connect ADDR PORT BYTES "
+				      "[--count N] [--worker W] [--timeout MS] (ADDR an IPv4 "
+				      "address, PORT 1..65535, BYTES 0..1073741824)");
+		return 0;
+	}
+	for (int i = 3; i < argc; i += 2) {
+		unsigned long *dstv = NULL, max = 0;
+
+		if (strcmp(argv[i], "--count") == 0) {
+			dstv = &count;
+			max = 100000;
+		} else if (strcmp(argv[i], "--worker") == 0) {
+			dstv = &worker;
+			max = app->dp->n_workers - 1;
+		} else if (strcmp(argv[i], "--timeout") == 0) {
+			dstv = &timeout;
+			max = 600000;
+		}
+		if (dstv == NULL) {
+			sl_ctl_reply_err(req, "test connect: unknown option \"%s\"", argv[i]);
+			return 0;
+		}
+		if (i + 1 >= argc || parse_uint(argv[i + 1], max, dstv) != 0) {
+			sl_ctl_reply_err(req, "test connect: %s needs an integer from %d to %lu",
+					 argv[i], dstv == &worker ? 0 : 1, max);
+			return 0;
+		}
+	}
+	if (count == 0 || timeout == 0) {
+		sl_ctl_reply_err(req, "test connect: --count and --timeout must be at least 1");
+		return 0;
+	}
+	if (t->req != NULL) {
+		sl_ctl_reply_err(req, "test connect: another test is running");
+		return 0;
+	}
+	memset(t, 0, sizeof(*t));
+	t->req = req;
+	t->dst = dst;
+	t->port = (uint16_t)port;
+	t->bytes = (uint32_t)bytes;
+	t->count = (unsigned int)count;
+	t->worker = worker == ULONG_MAX ? -1 : (int)worker;
+	t->in_flight_max = TEST_IN_FLIGHT;
+	t->id0 = app->next_test_id;
+	app->next_test_id += (uint32_t)count;
+	t->t0_ms = app_now_ms();
+	t->deadline_ms = t->t0_ms + timeout;
+	t->errors = json_object();
+	return SL_CTL_PENDING;
+}
+
 const struct sl_ctl_cmd app_cmds[] = {
 	{"help", "help", "list the commands", cmd_help},
 	{"show info", "show info", "version, uptime, lcores, ports, addresses", cmd_show_info},
@@ -497,6 +729,12 @@ const struct sl_ctl_cmd app_cmds[] = {
 	 cmd_show_stats},
 	{"ping", "ping ADDR [--worker N] [--count C] [--interval MS] [--timeout MS]",
 	 "send ICMP echo requests from sluiced itself, from worker N", cmd_ping},
+	{"test connect", "test connect ADDR PORT BYTES [--count N] [--worker W] [--timeout MS]",
+	 "active opens from sluiced: each sends BYTES of a pattern and verifies the echo",
+	 cmd_test_connect},
+	{"drain", "drain on|off",
+	 "draining: /-/health answers 503 and keep-alive connections close after their reply",
+	 cmd_drain},
 	{"shutdown", "shutdown", "stop sluiced cleanly", cmd_shutdown},
 };
 const unsigned int app_n_cmds = SL_ARRAY_SIZE(app_cmds);

@@ -140,6 +140,8 @@ drain_worker_msgs(struct app *app)
 		for (unsigned int i = 0; i < n; i++) {
 			if (msgs[i]->op == SL_MSG_PING_RESULT)
 				app_ping_result(app, msgs[i]);
+			else if (msgs[i]->op == SL_MSG_CONNECT_RESULT)
+				app_test_result(app, msgs[i]);
 			sl_dp_msg_free(app->dp, msgs[i]);
 		}
 	}
@@ -164,6 +166,10 @@ control_loop(struct app *app, int sfd)
 	while (!app->stop) {
 		struct epoll_event evs[8];
 		int timeout = app_pings_tick(app);
+		int t2 = app_test_tick(app);
+
+		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+			timeout = t2;
 		int n = epoll_wait(epfd, evs, 8, timeout);
 
 		if (n < 0 && errno != EINTR) {
@@ -289,6 +295,23 @@ main(int argc, char **argv)
 			.neigh = app.cfg.neigh,
 			.tcp = app.cfg.tcp,
 			.max_conns = app.cfg.limits.connections_per_worker,
+			.http =
+				{
+					.lim =
+						{
+							.head_bytes = app.cfg.limits.header_bytes,
+							.uri_bytes = app.cfg.limits.uri_bytes,
+							.fields = (uint16_t)app.cfg.limits
+									  .header_fields,
+							.body_bytes = app.cfg.limits.body_bytes,
+							.chunk_line =
+								app.cfg.limits.chunk_line_bytes,
+						},
+					.header_timeout_ms = app.cfg.limits.header_timeout_ms,
+					.body_timeout_ms = app.cfg.limits.body_timeout_ms,
+					.keepalive_ms = app.cfg.limits.keepalive_ms,
+					.max_conns = app.cfg.limits.http_connections,
+				},
 			.n_listeners = app.cfg.n_listeners,
 		};
 
@@ -300,6 +323,8 @@ main(int argc, char **argv)
 				.addr = l->addr,
 				.port = l->port,
 				.service = l->protocol,
+				.health = l->health,
+				.mirror = l->mirror,
 				.backlog = l->backlog,
 			};
 		}
@@ -324,6 +349,7 @@ main(int argc, char **argv)
 
 	sl_dp_stop(app.dp);
 	app_pings_abort(&app);
+	app_test_abort(&app);
 	status = 0;
 out_dp:
 	sl_dp_free(app.dp);

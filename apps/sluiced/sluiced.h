@@ -27,6 +27,22 @@ struct app_ping {
 	json_t *replies;
 };
 
+/* The operator's `test connect` in flight (one at a time). */
+struct app_test {
+	struct sl_ctl_req *req; /* NULL: none */
+	struct sl_ip4 dst;
+	uint16_t port;
+	uint32_t bytes;
+	int worker; /* -1: every worker in turn */
+	unsigned int count, posted, done, verified;
+	unsigned int in_flight_max;
+	uint32_t id0;
+	uint64_t t0_ms, deadline_ms;
+	uint64_t cycles_sum;
+	unsigned int by_worker[SL_MAX_WORKERS];
+	json_t *errors; /* "strerror": count */
+};
+
 struct app {
 	struct sl_config cfg;
 	struct sl_port ports[SL_MAX_PORTS];
@@ -36,8 +52,11 @@ struct app {
 	struct sl_ctl *ctl;
 	struct timespec started;
 	int stop;
+	bool draining; /* drain on was asked */
 	uint16_t next_seq;
 	struct app_ping pings[SLUICED_MAX_PINGS];
+	struct app_test test;
+	uint32_t next_test_id;
 };
 
 extern const struct sl_ctl_cmd app_cmds[];
@@ -48,5 +67,9 @@ uint64_t app_now_ms(void);
 int app_pings_tick(struct app *app);
 void app_ping_result(struct app *app, const struct sl_msg *msg);
 void app_pings_abort(struct app *app);
+/* The same for `test connect`. */
+int app_test_tick(struct app *app);
+void app_test_result(struct app *app, const struct sl_msg *msg);
+void app_test_abort(struct app *app);
 
 #endif /* SLUICED_H */

@@ -28,14 +28,18 @@ enum sl_cfg_protocol {
 	SL_PROTO_ECHO = 1, /* RFC 862 over TCP: a test listener */
 	SL_PROTO_DISCARD,  /* RFC 863 */
 	SL_PROTO_CHARGEN,  /* RFC 864 */
+	SL_PROTO_HTTP,	   /* HTTP/1.1 front (docs/http.md) */
 };
 
-/* listeners[i]: {"address": "a.b.c.d:port", "protocol": "echo", "backlog": 1024} */
+/* listeners[i]: {"address": "a.b.c.d:port", "protocol": "echo", "backlog": 1024,
+ *                "health": false, "mirror": false} */
 struct sl_cfg_listener {
 	struct sl_ip4 addr; /* an address of one of the ports */
 	uint16_t port;	    /* 1..65535; address:port unique */
 	uint8_t protocol;   /* enum sl_cfg_protocol */
 	uint32_t backlog;   /* 1..65535, default 1024: handshakes in progress at once */
+	bool health;	    /* http only: serve /-/health */
+	bool mirror;	    /* http only: serve /-/mirror (for tests) */
 };
 
 struct sl_cfg_port {
@@ -83,6 +87,15 @@ struct sl_config {
 	struct {
 		uint32_t connections_per_worker; /* limits.connections_per_worker: 16..4194304,
 						  * default 65536 */
+		/* HTTP (docs/http.md): header_bytes (256..1048576, 16384), header_fields
+		 * (1..4096, 100), uri_bytes (16..1048576, 8192), body_bytes (1..2^40,
+		 * 16777216), chunk_line_bytes (16..65536, 4096), header_timeout_ms and
+		 * body_timeout_ms (1000..3600000, 10000), keepalive_ms (1000..3600000, 60000),
+		 * http_connections_per_worker (16..4194304, connections_per_worker) */
+		uint32_t header_bytes, header_fields, uri_bytes, chunk_line_bytes;
+		uint64_t body_bytes;
+		uint32_t header_timeout_ms, body_timeout_ms, keepalive_ms;
+		uint32_t http_connections;
 	} limits;
 
 	struct {

@@ -1121,7 +1121,8 @@ cfg_listener_protocol(struct cfg_ctx *ctx, json_t *val, void *obj, const struct 
 {
 	static const char *const names[] = {[SL_PROTO_ECHO] = "echo",
 					    [SL_PROTO_DISCARD] = "discard",
-					    [SL_PROTO_CHARGEN] = "chargen"};
+					    [SL_PROTO_CHARGEN] = "chargen",
+					    [SL_PROTO_HTTP] = "http"};
 	struct sl_cfg_listener *l = obj;
 	const char *s;
 	int rc;
@@ -1136,13 +1137,16 @@ cfg_listener_protocol(struct cfg_ctx *ctx, json_t *val, void *obj, const struct 
 			return 0;
 		}
 	}
-	return cfg_err_value(ctx, "not one of \"echo\", \"discard\", \"chargen\"", s, strlen(s));
+	return cfg_err_value(ctx, "not one of \"echo\", \"discard\", \"chargen\", \"http\"", s,
+			     strlen(s));
 }
 
 static const struct cfg_field cfg_listener_fields[] = {
 	CFG_FN("address", cfg_listener_address, true),
 	CFG_FN("protocol", cfg_listener_protocol, true),
 	CFG_INT("backlog", struct sl_cfg_listener, backlog, 1, 65535, 1),
+	CFG_BOOL("health", struct sl_cfg_listener, health),
+	CFG_BOOL("mirror", struct sl_cfg_listener, mirror),
 };
 
 static int
@@ -1203,6 +1207,20 @@ cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
 			cfg_ip4_str(l->addr, a);
 			return cfg_err(ctx, "%s is not the address of any port", a);
 		}
+		if (l->protocol != SL_PROTO_HTTP && (l->health || l->mirror)) {
+			cfg_push_key(ctx, "listeners");
+			cfg_push_index(ctx, i);
+			cfg_push_key(ctx, l->health ? "health" : "mirror");
+			return cfg_err(ctx, "only for protocol \"http\"");
+		}
+	}
+	if (cfg->limits.http_connections == 0) {
+		cfg->limits.http_connections = cfg->limits.connections_per_worker;
+	} else if (cfg->limits.http_connections > cfg->limits.connections_per_worker) {
+		cfg_push_key(ctx, "limits");
+		cfg_push_key(ctx, "http_connections_per_worker");
+		return cfg_err(ctx, "must not exceed limits.connections_per_worker (%u)",
+			       cfg->limits.connections_per_worker);
 	}
 	if (cfg->tcp.rto_min_us > cfg->tcp.rto_max_us) {
 		cfg_push_key(ctx, "tcp");
@@ -1293,6 +1311,7 @@ static const struct cfg_field cfg_tcp_fields[] = {
 	CFG_INT("time_wait_ms", struct sl_config, tcp.time_wait_us, 0, 240000, 1000),
 	CFG_INT("fin_wait2_ms", struct sl_config, tcp.fin_wait2_us, 1000, 600000, 1000),
 	CFG_BOOL("no_sack", struct sl_config, tcp.no_sack),
+	CFG_BOOL("no_syncookies", struct sl_config, tcp.no_syncookies),
 	CFG_BOOL("no_timestamps", struct sl_config, tcp.no_timestamps),
 	CFG_INT("ooo_max_bytes", struct sl_config, tcp.ooo_max_bytes, 0, 67108864, 1),
 	CFG_INT("challenge_ack_limit", struct sl_config, tcp.challenge_ack_limit, 1, 1000000, 1),
@@ -1303,6 +1322,16 @@ static const struct cfg_field cfg_tcp_fields[] = {
 
 static const struct cfg_field cfg_limits_fields[] = {
 	CFG_INT("connections_per_worker", struct sl_config, limits.connections_per_worker, 16,
+		4194304, 1),
+	CFG_INT("header_bytes", struct sl_config, limits.header_bytes, 256, 1048576, 1),
+	CFG_INT("header_fields", struct sl_config, limits.header_fields, 1, 4096, 1),
+	CFG_INT("uri_bytes", struct sl_config, limits.uri_bytes, 16, 1048576, 1),
+	CFG_INT("body_bytes", struct sl_config, limits.body_bytes, 1, 1099511627776LL, 1),
+	CFG_INT("chunk_line_bytes", struct sl_config, limits.chunk_line_bytes, 16, 65536, 1),
+	CFG_INT("header_timeout_ms", struct sl_config, limits.header_timeout_ms, 1000, 3600000, 1),
+	CFG_INT("body_timeout_ms", struct sl_config, limits.body_timeout_ms, 1000, 3600000, 1),
+	CFG_INT("keepalive_ms", struct sl_config, limits.keepalive_ms, 1000, 3600000, 1),
+	CFG_INT("http_connections_per_worker", struct sl_config, limits.http_connections, 16,
 		4194304, 1),
 };
 
@@ -1353,6 +1382,14 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->tcp.time_wait_us = 2000000;
 	cfg->tcp.fin_wait2_us = 60000000;
 	cfg->limits.connections_per_worker = 65536;
+	cfg->limits.header_bytes = 16384;
+	cfg->limits.header_fields = 100;
+	cfg->limits.uri_bytes = 8192;
+	cfg->limits.body_bytes = 16777216;
+	cfg->limits.chunk_line_bytes = 4096;
+	cfg->limits.header_timeout_ms = 10000;
+	cfg->limits.body_timeout_ms = 10000;
+	cfg->limits.keepalive_ms = 60000;
 	cfg->log.level = SL_LOG_INFO;
 	cfg->log.syslog = false;
 }

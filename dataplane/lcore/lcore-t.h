@@ -32,7 +32,10 @@
 	X(no_l4_handler) /* valid transport segments with nothing to take them yet */              \
 	X(msgs)		 /* ring messages processed */                                             \
 	X(msg_dropped)	 /* messages we could not post (pool or ring full) */                      \
-	X(timer_runs)
+	X(timer_runs)                                                                              \
+	X(redirected)	    /* TCP segments handed to the flow's owner (software RSS) */           \
+	X(redirect_in)	    /* TCP segments received from other workers for flows we own */        \
+	X(redirect_dropped) /* the owner's ring was full: freed */
 
 struct sl_lcore_stats {
 #define SL_LCORE_STATS_FIELD(n) uint64_t n;
@@ -45,9 +48,12 @@ extern const char *const sl_lcore_stats_names[];
 
 /** Message operations on the rings between lcores. */
 enum sl_msg_op {
-	SL_MSG_NEIGH = 1,   /* worker -> workers: a neighbour learned from ARP */
-	SL_MSG_PING,	    /* control -> worker: send one ICMP echo request */
-	SL_MSG_PING_RESULT, /* worker -> control: an echo reply, or why none was sent */
+	SL_MSG_NEIGH = 1,      /* worker -> workers: a neighbour learned from ARP */
+	SL_MSG_PING,	       /* control -> worker: send one ICMP echo request */
+	SL_MSG_PING_RESULT,    /* worker -> control: an echo reply, or why none was sent */
+	SL_MSG_DRAIN,	       /* control -> worker: start (drain.on) or stop draining */
+	SL_MSG_CONNECT,	       /* control -> worker: `test connect`, one active open */
+	SL_MSG_CONNECT_RESULT, /* worker -> control: how it ended */
 };
 
 /** One message; allocated from a mempool, never malloc. */
@@ -72,6 +78,24 @@ struct sl_msg {
 			int status;	   /* 0: reply; -errno: not sent */
 			uint64_t rtt_cycles;
 		} ping_result;
+		struct {
+			uint8_t on;
+		} drain;
+		struct {
+			struct sl_ip4 dst;
+			uint16_t port;
+			uint32_t bytes; /* sent, and expected back (an echo server) */
+			uint32_t id;
+		} connect;
+		struct {
+			uint32_t id;
+			int status; /* 0: all bytes came back intact; -errno */
+			struct sl_ip4 laddr;
+			uint16_t lport;
+			uint16_t worker;
+			uint32_t bytes;	 /* verified */
+			uint64_t cycles; /* from the message to the end */
+		} connect_result;
 	};
 };
 

@@ -7,6 +7,8 @@
  * that wakes the control thread after a ping result, which is not on the packet path.
  */
 #include "worker.h"
+#include "rss.h"
+#include "sl_flow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@
 #define DP_LOG(l, ...) SL_LOG(l, "worker", __VA_ARGS__)
 
 #define INBOX_SIZE 1024
+#define RDR_SIZE 4096 /* redirected segments waiting for their owner */
 #define CTL_INBOX_SIZE 1024
 #define MSG_POOL_SIZE 4095
 #define TIMER_US 100000 /* neighbour timers every 100 ms */
@@ -340,10 +343,22 @@ static int
 env_conn_insert(void *env, struct sl_tcp_conn *c)
 {
 	struct sl_worker *w = env;
-	int ret = rte_hash_add_key_data(w->conns, &c->tuple, c);
+	int ret;
 
+	if (rte_hash_lookup(w->conns, &c->tuple) >= 0)
+		return -EEXIST; /* add would replace it */
+	ret = rte_hash_add_key_data(w->conns, &c->tuple, c);
 	w->table_changes++;
 	return ret < 0 ? -ENOSPC : 0;
+}
+
+static struct sl_tcp_conn *
+env_conn_lookup(void *env, const struct sl_tcp_tuple *t)
+{
+	struct sl_worker *w = env;
+	void *data;
+
+	return rte_hash_lookup_data(w->conns, t, &data) >= 0 ? data : NULL;
 }
 
 static void
@@ -364,6 +379,7 @@ static const struct sl_tcp_env_ops tcp_env_ops = {
 	.conn_free = env_conn_free,
 	.conn_insert = env_conn_insert,
 	.conn_remove = env_conn_remove,
+	.conn_lookup = env_conn_lookup,
 };
 
 /*
@@ -384,22 +400,22 @@ struct tcp_burst {
 };
 
 static void
-tcp_burst_add(struct tcp_burst *b, struct rte_mbuf *m, const struct sl_net_result *res,
-	      int port_checks)
+tcp_burst_add(struct tcp_burst *b, struct rte_mbuf *m, uint16_t l4_off, uint32_t l4_len,
+	      struct sl_ip4 src, struct sl_ip4 dst, int port_checks)
 {
 	struct sl_tcp_seg *seg = mbuf_seg(m);
 	struct sl_tcp_tuple *t = &b->keys[b->n];
-	uint8_t *tcp = rte_pktmbuf_mtod_offset(m, uint8_t *, res->l4.l4_off);
+	uint8_t *tcp = rte_pktmbuf_mtod_offset(m, uint8_t *, l4_off);
 
 	seg->next = NULL;
 	seg->data = tcp;
-	seg->len = res->l4.l4_len;
+	seg->len = l4_len;
 	seg->owner = m;
-	t->laddr = res->l4.dst;
-	t->raddr = res->l4.src;
+	t->laddr = dst;
+	t->raddr = src;
 	/* Ports only when present: a shorter segment is the stack's to count as malformed. */
-	t->rport = res->l4.l4_len >= 4 ? sl_rd_be16(tcp) : 0;
-	t->lport = res->l4.l4_len >= 4 ? sl_rd_be16(tcp + 2) : 0;
+	t->rport = l4_len >= 4 ? sl_rd_be16(tcp) : 0;
+	t->lport = l4_len >= 4 ? sl_rd_be16(tcp + 2) : 0;
 	b->key_ptrs[b->n] = t;
 	b->segs[b->n] = seg;
 	/* A port that checks TCP checksums says so per packet; anything else TCP verifies. */
@@ -435,6 +451,278 @@ tcp_burst_run(struct sl_worker *w, struct tcp_burst *b)
 		sl_tcp_input(w->tcp, c, &b->keys[i], b->segs[i], b->flags[i], w->now_us);
 	}
 	b->n = 0;
+}
+
+/* ---- test connect: active opens that send a pattern and verify its echo ---- */
+
+struct sl_tester {
+	struct sl_worker *w;
+	struct sl_tester *next_free;
+	struct sl_tcp_conn *c;
+	uint32_t id, bytes, sent, recvd;
+	uint64_t t0;
+};
+
+static inline uint8_t
+test_byte(uint32_t id, uint32_t i)
+{
+	return (uint8_t)(i * 131u + (i >> 9) + id);
+}
+
+/* Tell control how one active open ended. */
+static void
+tester_report(struct sl_worker *w, uint32_t id, int status, const struct sl_tcp_conn *c,
+	      uint32_t bytes, uint64_t t0)
+{
+	struct sl_msg *msg = msg_get(w);
+
+	if (msg == NULL)
+		return;
+	memset(msg, 0, sizeof(*msg));
+	msg->op = SL_MSG_CONNECT_RESULT;
+	msg->from = (uint16_t)w->idx;
+	msg->connect_result.id = id;
+	msg->connect_result.status = status;
+	msg->connect_result.worker = (uint16_t)w->idx;
+	msg->connect_result.bytes = status == 0 ? bytes : 0;
+	msg->connect_result.cycles = rte_rdtsc() - t0;
+	if (c != NULL) {
+		msg->connect_result.laddr = c->tuple.laddr;
+		msg->connect_result.lport = c->tuple.lport;
+	}
+	post_ctl(w, msg);
+}
+
+/* Report, let go of the connection (close > 0: close, < 0: abort, 0: it is gone), free t. */
+static void
+tester_finish(struct sl_tester *t, int status, int close)
+{
+	struct sl_worker *w = t->w;
+
+	tester_report(w, t->id, status, t->c, t->recvd, t->t0);
+	if (t->c != NULL) {
+		sl_tcp_set_user(t->c, NULL);
+		if (close > 0)
+			sl_tcp_close(t->c, w->now_us);
+		else if (close < 0)
+			sl_tcp_abort(t->c, w->now_us);
+	}
+	t->c = NULL;
+	t->next_free = w->tester_free;
+	w->tester_free = t;
+}
+
+/* Send what the window and the send buffer take, in buffers of the port's mempool. */
+static void
+tester_fill(struct sl_tester *t)
+{
+	struct sl_worker *w = t->w;
+
+	while (t->sent < t->bytes) {
+		uint32_t space = sl_tcp_send_space(t->c);
+		uint32_t want = RTE_MIN(RTE_MIN(space, t->bytes - t->sent), 65536u);
+		struct sl_tcp_seg *head = NULL, **tail = &head;
+		uint32_t n = 0;
+
+		if (want == 0)
+			return;
+		while (n < want) {
+			struct sl_tcp_seg *seg = sl_tcp_seg_alloc(w->tcp, want - n);
+			uint32_t k;
+
+			if (seg == NULL)
+				break;
+			k = RTE_MIN(seg->len, want - n);
+			for (uint32_t i = 0; i < k; i++)
+				seg->data[i] = test_byte(t->id, t->sent + n + i);
+			seg->len = k;
+			seg->next = NULL;
+			*tail = seg;
+			tail = &seg->next;
+			n += k;
+		}
+		if (head == NULL)
+			return; /* no buffer now: `writable` or the echo brings us back */
+		if (sl_tcp_send(t->c, head, w->now_us) != 0) {
+			sl_tcp_seg_free_chain(w->tcp, head);
+			return;
+		}
+		t->sent += n;
+	}
+}
+
+static void
+tester_connected(void *app, struct sl_tcp_conn *c)
+{
+	struct sl_tester *t = sl_tcp_user(c);
+
+	(void)app;
+	if (t == NULL)
+		return;
+	if (t->bytes == 0) {
+		tester_finish(t, 0, 1);
+		return;
+	}
+	tester_fill(t);
+}
+
+static void
+tester_data(void *app, struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint32_t len)
+{
+	struct sl_worker *w = app;
+	struct sl_tester *t = sl_tcp_user(c);
+	int bad = 0;
+
+	for (struct sl_tcp_seg *s = chain; t != NULL && s != NULL; s = s->next)
+		for (uint32_t i = 0; i < s->len && !bad; i++, t->recvd++)
+			bad = t->recvd >= t->bytes || s->data[i] != test_byte(t->id, t->recvd);
+	sl_tcp_seg_free_chain(w->tcp, chain);
+	sl_tcp_consumed(c, len, w->now_us);
+	if (t == NULL)
+		return;
+	if (bad)
+		tester_finish(t, -EBADMSG, -1);
+	else if (t->recvd == t->bytes)
+		tester_finish(t, 0, 1);
+	else
+		tester_fill(t);
+}
+
+static void
+tester_writable(void *app, struct sl_tcp_conn *c)
+{
+	struct sl_tester *t = sl_tcp_user(c);
+
+	(void)app;
+	if (t != NULL)
+		tester_fill(t);
+}
+
+static void
+tester_peer_closed(void *app, struct sl_tcp_conn *c)
+{
+	struct sl_worker *w = app;
+	struct sl_tester *t = sl_tcp_user(c);
+
+	if (t != NULL)
+		tester_finish(t, -ECONNRESET, -1); /* closed before the echo was whole */
+	else
+		sl_tcp_close(c, w->now_us);
+}
+
+static void
+tester_error(void *app, struct sl_tcp_conn *c, int err)
+{
+	struct sl_tester *t = sl_tcp_user(c);
+
+	(void)app;
+	if (t != NULL) {
+		t->c = NULL; /* gone with this callback */
+		tester_finish(t, err, 0);
+	}
+}
+
+static void
+tester_reset(void *app, struct sl_tcp_conn *c)
+{
+	tester_error(app, c, -ECONNRESET);
+}
+
+static const struct sl_tcp_app_ops tester_ops = {
+	.connected = tester_connected,
+	.data = tester_data,
+	.writable = tester_writable,
+	.peer_closed = tester_peer_closed,
+	.reset = tester_reset,
+	.error = tester_error,
+};
+
+/*
+ * A local port for an active open to raddr:rport whose flow this worker owns (software RSS,
+ * sl_flow.h) and that no connection of the table uses. @return the port, or 0 when none.
+ */
+static uint16_t
+lport_pick(struct sl_worker *w, struct sl_tcp_tuple *t)
+{
+	const unsigned int n = w->dp->n_workers;
+	const uint32_t span = SL_LPORT_MAX - SL_LPORT_MIN + 1;
+
+	const struct sl_worker_port *wp = port_of_addr(w, t->laddr);
+	const int steer = n > 1 && !w->dp->sw_rss && wp != NULL;
+
+	for (uint32_t tries = 0; tries < span; tries++) {
+		uint16_t p = w->next_lport;
+
+		w->next_lport = p >= SL_LPORT_MAX ? SL_LPORT_MIN : (uint16_t)(p + 1);
+		if (steer) { /* the NIC's hash of the replies must name our queue */
+			uint32_t h = sl_rss_hash(sl_rss_key, t->raddr.v, t->laddr.v, t->rport, p);
+
+			if (sl_rss_queue(h, wp->port->reta_size, wp->port->n_queues) != wp->queue)
+				continue;
+		} else if (n > 1 &&
+			   sl_flow_owner(t->laddr.v, t->raddr.v, p, t->rport, n) != w->idx) {
+			continue;
+		}
+		t->lport = p;
+		if (rte_hash_lookup(w->conns, t) < 0)
+			return p;
+	}
+	return 0;
+}
+
+/* The address of the port that reaches dst: on its subnet, else through its gateway. */
+static int
+laddr_for(const struct sl_worker *w, struct sl_ip4 dst, struct sl_ip4 *laddr)
+{
+	for (unsigned int p = 0; p < w->n_ports; p++) {
+		const struct sl_net_if_conf *c = &w->ports[p].nif.conf;
+		uint32_t mask = c->prefix_len ? ~0u << (32 - c->prefix_len) : 0;
+
+		if ((c->addr.v & mask) == (dst.v & mask)) {
+			*laddr = c->addr;
+			return 0;
+		}
+	}
+	for (unsigned int p = 0; p < w->n_ports; p++) {
+		const struct sl_net_if_conf *c = &w->ports[p].nif.conf;
+
+		if (c->routes != NULL && c->routes->n > 0) {
+			*laddr = c->addr;
+			return 0;
+		}
+	}
+	return -ENETUNREACH;
+}
+
+static void
+tester_start(struct sl_worker *w, const struct sl_msg *req)
+{
+	struct sl_tester *t = w->tester_free;
+	struct sl_tcp_tuple tu = {.raddr = req->connect.dst, .rport = req->connect.port};
+	uint64_t t0 = rte_rdtsc();
+	struct sl_tcp_conn *c;
+	int ret;
+
+	if (t == NULL) {
+		ret = -EBUSY;
+		goto err;
+	}
+	ret = laddr_for(w, tu.raddr, &tu.laddr);
+	if (ret != 0)
+		goto err;
+	if (lport_pick(w, &tu) == 0) {
+		ret = -EADDRNOTAVAIL;
+		goto err;
+	}
+	ret = sl_tcp_connect(w->tcp, &tu, &tester_ops, w, t, &c, w->now_us);
+	if (ret != 0)
+		goto err;
+	w->tester_free = t->next_free;
+	*t = (struct sl_tester){
+		.w = w, .c = c, .id = req->connect.id, .bytes = req->connect.bytes, .t0 = t0};
+	return;
+err:
+	tester_report(w, req->connect.id, ret, NULL, 0, t0);
 }
 
 /* ---- messages ---- */
@@ -524,6 +812,13 @@ inbox_poll(struct sl_worker *w, uint64_t now_us)
 		case SL_MSG_PING:
 			ping_send(w, msg, now_us);
 			break;
+		case SL_MSG_CONNECT:
+			tester_start(w, msg);
+			break;
+		case SL_MSG_DRAIN:
+			for (unsigned int h = 0; h < w->n_http; h++)
+				sl_http_server_drain(w->http[h], msg->drain.on != 0);
+			break;
 		default:
 			break;
 		}
@@ -600,12 +895,37 @@ impair_pending(const struct sl_worker *w)
 	return 0;
 }
 
+/* Segments for other workers' flows, gathered per owner and handed over in bulk. */
+struct rdr_batch {
+	uint16_t n[SL_MAX_WORKERS];
+	struct rte_mbuf *m[SL_MAX_WORKERS][64];
+};
+
+static void
+rdr_flush(struct sl_worker *w, struct rdr_batch *rb, unsigned int to)
+{
+	unsigned int k;
+
+	if (rb->n[to] == 0)
+		return;
+	k = rte_ring_mp_enqueue_burst(w->dp->workers[to]->rdr, (void **)rb->m[to], rb->n[to], NULL);
+	w->stats.redirected += k;
+	if (k < rb->n[to]) {
+		w->stats.redirect_dropped += rb->n[to] - k;
+		rte_pktmbuf_free_bulk(rb->m[to] + k, rb->n[to] - k);
+	}
+	rb->n[to] = 0;
+}
+
 static void
 port_process(struct sl_worker *w, struct sl_worker_port *wp, struct rte_mbuf **pkts, unsigned int n,
 	     uint64_t now_us)
 {
+	const unsigned int n_workers = w->dp->sw_rss ? w->dp->n_workers : 1;
 	struct sl_net_result res;
 	struct tcp_burst tb;
+	struct rdr_batch rb;
+	uint64_t rdr_mask = 0; /* owners with a batch */
 
 	tb.n = 0;
 	for (unsigned int i = 0; i < n; i++) {
@@ -619,9 +939,31 @@ port_process(struct sl_worker *w, struct sl_worker_port *wp, struct rte_mbuf **p
 		case SL_NET_L4:
 			/* TCP in one segment goes to the stack; the rest has no taker yet. */
 			if (res.l4.proto == SL_IPPROTO_TCP && m->nb_segs == 1) {
+				if (n_workers > 1 && res.l4.l4_len >= 4) {
+					const uint8_t *tcp = rte_pktmbuf_mtod_offset(
+						m, const uint8_t *, res.l4.l4_off);
+					unsigned int o = sl_flow_owner(res.l4.dst.v, res.l4.src.v,
+								       sl_rd_be16(tcp + 2),
+								       sl_rd_be16(tcp), n_workers);
+
+					if (o != w->idx) {
+						/* the owner finds IPv4 at l2_len (checked here) */
+						m->l2_len = res.l4.l3_off;
+						m->l3_len =
+							(uint64_t)(res.l4.l4_off - res.l4.l3_off);
+						if (!(rdr_mask & (1ull << o)))
+							rb.n[o] = 0;
+						rdr_mask |= 1ull << o;
+						rb.m[o][rb.n[o]++] = m;
+						if (rb.n[o] == SL_ARRAY_SIZE(rb.m[o]))
+							rdr_flush(w, &rb, o);
+						break;
+					}
+				}
 				if (SL_UNLIKELY(tb.n == SL_ARRAY_SIZE(tb.segs)))
 					tcp_burst_run(w, &tb);
-				tcp_burst_add(&tb, m, &res, wp->port->rx_l4_csum);
+				tcp_burst_add(&tb, m, res.l4.l4_off, res.l4.l4_len, res.l4.src,
+					      res.l4.dst, wp->port->rx_l4_csum);
 			} else {
 				w->stats.no_l4_handler++;
 				rte_pktmbuf_free(m);
@@ -633,6 +975,39 @@ port_process(struct sl_worker *w, struct sl_worker_port *wp, struct rte_mbuf **p
 		}
 	}
 	tcp_burst_run(w, &tb);
+	while (rdr_mask != 0) {
+		unsigned int o = (unsigned int)__builtin_ctzll(rdr_mask);
+
+		rdr_mask &= rdr_mask - 1;
+		rdr_flush(w, &rb, o);
+	}
+}
+
+/* Segments of our flows that other workers received: their IPv4 header was checked there. */
+static unsigned int
+redirect_poll(struct sl_worker *w)
+{
+	struct rte_mbuf *ms[64];
+	struct tcp_burst tb;
+	unsigned int n = rte_ring_sc_dequeue_burst(w->rdr, (void **)ms, SL_ARRAY_SIZE(ms), NULL);
+
+	tb.n = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = ms[i];
+		const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+		const struct sl_ip4 src = {.v = sl_rd_be32(ip + 12)};
+		const struct sl_ip4 dst = {.v = sl_rd_be32(ip + 16)};
+		const uint32_t l4_len = (uint32_t)sl_rd_be16(ip + 2) - m->l3_len;
+		int checks = 0;
+
+		for (unsigned int p = 0; p < w->n_ports; p++)
+			if (w->ports[p].port->port_id == m->port)
+				checks = w->ports[p].port->rx_l4_csum;
+		tcp_burst_add(&tb, m, (uint16_t)(m->l2_len + m->l3_len), l4_len, src, dst, checks);
+	}
+	tcp_burst_run(w, &tb);
+	w->stats.redirect_in += n;
+	return n;
 }
 
 static void
@@ -675,10 +1050,14 @@ worker_main(void *arg)
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
+		if (w->rdr != NULL)
+			work += redirect_poll(w);
 		if (SL_UNLIKELY(w->impaired))
 			work += impair_poll(w, now_us);
 		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
 			sl_tcp_timer(w->tcp, now_us);
+			for (unsigned int h = 0; h < w->n_http; h++)
+				sl_http_server_tick(w->http[h], now_us);
 			last_tcp_timer = t0;
 		}
 		if (t0 - last_timer >= dp->timer_tsc) {
@@ -808,13 +1187,20 @@ worker_tcp_init(struct sl_worker *w)
 	struct sl_tcp_params tp;
 	int ret;
 
+	uint64_t heap0 = sl_dp_heap_allocated();
+
 	snprintf(name, sizeof(name), "sl_conns_%u", w->idx);
 	w->conns = rte_hash_create(&hp);
+	/* the table's memory per entry, as the heap saw it */
+	w->conn_bytes = (uint32_t)((sl_dp_heap_allocated() - heap0 + hp.entries - 1) / hp.entries);
 	snprintf(name, sizeof(name), "sl_cpool_%u", w->idx);
 	w->conn_pool = rte_mempool_create(name, p->max_conns, sizeof(struct sl_tcp_conn), 0, 0,
 					  NULL, NULL, NULL, NULL, SOCKET_ID_ANY,
 					  RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	w->tcp = rte_zmalloc("sl_tcp", sizeof(*w->tcp), RTE_CACHE_LINE_SIZE);
+	if (w->conn_pool != NULL)
+		w->conn_bytes += (uint32_t)(w->conn_pool->header_size + w->conn_pool->elt_size +
+					    w->conn_pool->trailer_size);
 	if (w->conns == NULL || w->conn_pool == NULL || w->tcp == NULL) {
 		DP_LOG(ERR, "worker %u: no memory for %u connections", w->idx, p->max_conns);
 		return -ENOMEM;
@@ -830,11 +1216,40 @@ worker_tcp_init(struct sl_worker *w)
 		DP_LOG(ERR, "worker %u: tcp parameters: %s", w->idx, strerror(-ret));
 		return ret;
 	}
+	w->testers = rte_zmalloc("sl_testers", sizeof(*w->testers) * SL_TESTERS_MAX, 0);
+	if (w->testers == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < SL_TESTERS_MAX; i++) {
+		w->testers[i].next_free = w->tester_free;
+		w->tester_free = &w->testers[i];
+	}
+	w->next_lport = (uint16_t)(SL_LPORT_MIN + rte_rand() % (SL_LPORT_MAX - SL_LPORT_MIN + 1));
 	for (unsigned int i = 0; i < p->n_listeners; i++) {
 		const struct sl_dp_listener *l = &p->listeners[i];
+		const struct sl_tcp_app_ops *ops = service_ops(l->service);
+		void *app = w->tcp;
 
-		ret = sl_tcp_listen(w->tcp, l->addr, l->port, l->backlog, service_ops(l->service),
-				    w->tcp);
+		if (l->service == SL_DP_HTTP) {
+			struct sl_http_conf hc = p->http;
+			struct sl_http_server *srv;
+
+			hc.health = l->health;
+			hc.mirror = l->mirror;
+			srv = rte_zmalloc("sl_http", sizeof(*srv), RTE_CACHE_LINE_SIZE);
+			if (srv == NULL)
+				return -ENOMEM;
+			ret = sl_http_server_init(srv, w->tcp, &hc, w->idx, rte_rand());
+			if (ret != 0) {
+				rte_free(srv);
+				DP_LOG(ERR, "worker %u: http on port %u: %s", w->idx, l->port,
+				       strerror(-ret));
+				return ret;
+			}
+			w->http[w->n_http++] = srv;
+			ops = &sl_http_ops;
+			app = srv;
+		}
+		ret = sl_tcp_listen(w->tcp, l->addr, l->port, l->backlog, ops, app);
 		if (ret != 0) {
 			DP_LOG(ERR, "worker %u: listen on port %u: %s", w->idx, l->port,
 			       strerror(-ret));
@@ -852,6 +1267,12 @@ worker_tcp_fini(struct sl_worker *w)
 	void *data;
 	uint32_t it = 0;
 
+	/* applications first: they give back the buffers they hold */
+	for (unsigned int h = 0; h < w->n_http; h++) {
+		sl_http_server_fini(w->http[h]);
+		rte_free(w->http[h]);
+	}
+	w->n_http = 0;
 	if (w->conns != NULL && w->tcp != NULL) {
 		struct sl_tcp_conn *list[64];
 		unsigned int n;
@@ -868,6 +1289,8 @@ worker_tcp_fini(struct sl_worker *w)
 		} while (n > 0);
 	}
 	rte_hash_free(w->conns);
+	rte_free(w->testers);
+	w->testers = w->tester_free = NULL;
 	rte_mempool_free(w->conn_pool);
 	rte_free(w->tcp);
 }
@@ -894,6 +1317,8 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 	dp->n_ports = n_ports;
 	dp->ports = ports;
 	dp->params = *params;
+	for (unsigned int p = 0; p < n_ports; p++)
+		dp->sw_rss |= n_workers > 1 && !ports[p].steer;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->drain_tsc = dp->tsc_hz / 1000000 * params->tx_drain_us;
 	dp->spin_tsc = dp->tsc_hz / 1000000 * params->idle_spin_us;
@@ -920,6 +1345,12 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 		w->inbox = rte_ring_create(name, INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
 		if (w->inbox == NULL)
 			goto fail;
+		if (dp->sw_rss) {
+			snprintf(name, sizeof(name), "sl_rdr_%u", i);
+			w->rdr = rte_ring_create(name, RDR_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+			if (w->rdr == NULL)
+				goto fail;
+		}
 		for (unsigned int p = 0; p < n_ports; p++) {
 			struct sl_worker_port *wp = &w->ports[p];
 			struct sl_net_if_conf nc = {
@@ -990,6 +1421,13 @@ sl_dp_free(struct sl_dp *dp)
 			impair_destroy(dp->workers[i]->ports[p].imp_tx);
 		}
 		rte_ring_free(dp->workers[i]->inbox);
+		if (dp->workers[i]->rdr != NULL) {
+			struct rte_mbuf *m;
+
+			while (rte_ring_dequeue(dp->workers[i]->rdr, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(dp->workers[i]->rdr);
+		}
 		rte_free(dp->workers[i]);
 	}
 	rte_ring_free(dp->ctl_inbox);
@@ -1020,6 +1458,58 @@ sl_dp_ping(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t seq)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+int
+sl_dp_test_connect(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t port,
+		   uint32_t bytes, uint32_t id)
+{
+	struct sl_msg *msg;
+	void *obj;
+
+	if (w >= dp->n_workers || port == 0)
+		return -EINVAL;
+	if (rte_mempool_get(dp->msg_pool, &obj) != 0)
+		return -ENOBUFS;
+	msg = obj;
+	memset(msg, 0, sizeof(*msg));
+	msg->op = SL_MSG_CONNECT;
+	msg->from = UINT16_MAX;
+	msg->connect.dst = dst;
+	msg->connect.port = port;
+	msg->connect.bytes = bytes;
+	msg->connect.id = id;
+	if (rte_ring_mp_enqueue(dp->workers[w]->inbox, msg) != 0) {
+		rte_mempool_put(dp->msg_pool, msg);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+int
+sl_dp_drain(struct sl_dp *dp, bool on)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct sl_msg *msg;
+		void *obj;
+
+		if (rte_mempool_get(dp->msg_pool, &obj) != 0) {
+			ret = -ENOBUFS;
+			continue;
+		}
+		msg = obj;
+		memset(msg, 0, sizeof(*msg));
+		msg->op = SL_MSG_DRAIN;
+		msg->from = UINT16_MAX;
+		msg->drain.on = on;
+		if (rte_ring_mp_enqueue(dp->workers[i]->inbox, msg) != 0) {
+			rte_mempool_put(dp->msg_pool, msg);
+			ret = -ENOBUFS;
+		}
+	}
+	return ret;
 }
 
 unsigned int
@@ -1074,6 +1564,36 @@ sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out
 {
 	counters_read((uint64_t *)out, &dp->workers[w]->tcp->stats, sizeof(*out) / sizeof(uint64_t),
 		      false);
+}
+
+void
+sl_dp_http_stats(const struct sl_dp *dp, unsigned int w, struct sl_http_stats *out)
+{
+	const struct sl_worker *wk = dp->workers[w];
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int h = 0; h < wk->n_http; h++)
+		counters_read((uint64_t *)out, &wk->http[h]->stats, SL_HTTP_STATS_COUNT, true);
+}
+
+uint32_t
+sl_dp_conn_bytes(const struct sl_dp *dp, unsigned int w)
+{
+	return dp->workers[w]->conn_bytes;
+}
+
+uint64_t
+sl_dp_heap_allocated(void)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int s = 0; s < rte_socket_count(); s++) {
+		struct rte_malloc_socket_stats st;
+
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(s), &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	}
+	return sum;
 }
 
 void

@@ -13,9 +13,11 @@
 #ifndef SL_WORKER_H
 #define SL_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "impair-t.h"
+#include "server.h"
 #include "lcore-t.h"
 #include "net.h"
 #include "port-t.h"
@@ -23,6 +25,8 @@
 #include "tcp-t.h"
 
 struct rte_hash;
+struct sl_http_server;
+struct sl_tester;
 struct sl_impair;
 struct rte_ring;
 struct rte_mempool;
@@ -30,6 +34,9 @@ struct rte_mempool;
 #define SL_MAX_PORTS 8
 #define SL_MAX_WORKERS 64
 #define SL_TXB_SIZE 64
+#define SL_TESTERS_MAX 1024 /* `test connect` connections in flight per worker */
+#define SL_LPORT_MIN 32768  /* local ports of active opens: [SL_LPORT_MIN, SL_LPORT_MAX] */
+#define SL_LPORT_MAX 60999
 
 /** One port as seen by one worker. */
 struct sl_worker_port {
@@ -49,6 +56,7 @@ struct sl_worker {
 	unsigned int lcore_id;
 	struct sl_dp *dp;
 	struct rte_ring *inbox; /* multi-producer, this worker consumes */
+	struct rte_ring *rdr;	/* TCP segments of our flows received by other workers */
 	uint16_t n_ports;
 	uint16_t ip_id;
 	int impaired;		/* some port has an impairment stage */
@@ -56,7 +64,13 @@ struct sl_worker {
 	uint32_t table_changes; /* connection table inserts and removals, for burst lookups */
 	struct rte_hash *conns; /* 4-tuple -> struct sl_tcp_conn */
 	struct rte_mempool *conn_pool;
+	uint32_t conn_bytes; /* memory of one connection: pool element + table entry */
 	struct sl_tcp_stack *tcp;
+	struct sl_tester *testers; /* `test connect` connections (SL_TESTERS_MAX) */
+	struct sl_tester *tester_free;
+	uint16_t next_lport; /* where the search for a local port goes on */
+	unsigned int n_http;
+	struct sl_http_server *http[16]; /* one per HTTP listener */
 	struct sl_worker_port ports[SL_MAX_PORTS];
 } SL_CACHE_ALIGNED;
 
@@ -65,12 +79,14 @@ enum sl_dp_service {
 	SL_DP_ECHO = 1,
 	SL_DP_DISCARD,
 	SL_DP_CHARGEN,
+	SL_DP_HTTP, /* the HTTP/1.1 front (dataplane/http) */
 };
 
 struct sl_dp_listener {
 	struct sl_ip4 addr;
 	uint16_t port;
-	uint8_t service; /* enum sl_dp_service */
+	uint8_t service;     /* enum sl_dp_service */
+	bool health, mirror; /* SL_DP_HTTP: built-in endpoints */
 	uint32_t backlog;
 };
 
@@ -84,7 +100,8 @@ struct sl_dp_params {
 	uint32_t idle_sleep_us;
 	struct sl_neigh_params neigh;
 	struct sl_tcp_params tcp;
-	uint32_t max_conns; /* per worker */
+	uint32_t max_conns;	  /* per worker */
+	struct sl_http_conf http; /* limits of the HTTP listeners (endpoints: per listener) */
 	unsigned int n_listeners;
 	struct sl_dp_listener listeners[SL_DP_LISTENERS_MAX];
 };
@@ -109,6 +126,7 @@ struct sl_dp {
 	struct rte_ring *ctl_inbox; /* workers -> control */
 	int ctl_efd;		    /* eventfd: rung after posting to ctl_inbox */
 	int stop;		    /* atomic: set by control to end the loops */
+	int sw_rss; /* several workers and a port that cannot steer: owners by sl_flow_owner */
 	struct sl_worker *workers[SL_MAX_WORKERS];
 };
 
@@ -144,6 +162,27 @@ void sl_dp_impair_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int
 
 /** Copy worker `w`'s TCP counters. */
 void sl_dp_tcp_stats(const struct sl_dp *dp, unsigned int w, struct sl_tcp_stats *out);
+
+/** `test connect`: ask worker `w` to open a connection to dst:port, send `bytes` of a
+ * pattern and verify they come back; the result comes as SL_MSG_CONNECT_RESULT with `id`.
+ * @return 0, -EINVAL, -ENOBUFS. */
+int sl_dp_test_connect(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t port,
+		       uint32_t bytes, uint32_t id);
+
+/** Copy worker `w`'s HTTP counters, summed over its HTTP listeners. */
+void sl_dp_http_stats(const struct sl_dp *dp, unsigned int w, struct sl_http_stats *out);
+
+/** Ask every worker to start or stop draining (HTTP: /-/health 503, keep-alive ends).
+ * @return 0, or -ENOBUFS when some worker could not be told. */
+int sl_dp_drain(struct sl_dp *dp, bool on);
+
+/** Bytes one connection of worker `w` takes: its pool element (header and trailer
+ * included) and its share of the connection table (measured as the rte_malloc heap grew
+ * when the table was made, divided by its entries). Idle connections hold no buffer. */
+uint32_t sl_dp_conn_bytes(const struct sl_dp *dp, unsigned int w);
+
+/** Bytes allocated on the rte_malloc heaps (all sockets). */
+uint64_t sl_dp_heap_allocated(void);
 
 /** Free and total connection slots of worker `w`. */
 void sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_n,

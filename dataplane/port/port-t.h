@@ -34,6 +34,9 @@ struct sl_port {
 	int scatter;	/* multi-segment RX enabled (frames over one mbuf arrive whole) */
 	int rx_l4_csum; /* the port checks TCP checksums on receive (RX_OFFLOAD_TCP_CKSUM) */
 	int tx_l4_csum; /* the port completes TCP checksums on send (TX_OFFLOAD_TCP_CKSUM) */
+	int steer;	/* RSS over IPv4/TCP with sl_rss_key and our RETA: the NIC puts a flow
+			 * on a queue we can predict (rss.h); 0: software RSS (tap, af_packet) */
+	uint16_t reta_size;
 	struct sl_mac mac;
 	struct rte_mempool *pool;
 };

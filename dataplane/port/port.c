@@ -5,6 +5,7 @@
  * of the driver cutting or hiding it.
  */
 #include "port.h"
+#include "rss.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "sl_log.h"
+#include "sl_util.h"
 
 #define PORT_LOG(l, ...) SL_LOG(l, "port", __VA_ARGS__)
 
@@ -26,6 +28,38 @@ sl_port_vdev_name(const char *vdev, char *name, unsigned int size)
 		n = size - 1;
 	memcpy(name, vdev, n);
 	name[n] = '\0';
+}
+
+/* Ports backed by the host kernel or by memory: they cannot be trusted to steer. */
+static int
+port_is_virtual(const char *driver)
+{
+	static const char *const virt[] = {"net_tap",  "net_af_packet", "net_memif",
+					   "net_ring", "net_null",	"net_af_xdp",
+					   "net_pcap", "net_vhost",	"net_virtio_user"};
+
+	for (size_t i = 0; i < SL_ARRAY_SIZE(virt); i++)
+		if (strcmp(driver, virt[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* RETA entry i -> queue i % n_queues: what sl_rss_queue() assumes. */
+static int
+port_set_reta(struct sl_port *port)
+{
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t n = port->reta_size;
+
+	if (n > 512)
+		return -ENOTSUP;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < n; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % port->n_queues);
+	}
+	return rte_eth_dev_rss_reta_update(port->port_id, reta, n);
 }
 
 int
@@ -88,6 +122,22 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 		eth_conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 		port->tx_l4_csum = 1;
 	}
+	/* RSS where the port can steer flows by our key and table. The kernel-backed virtual
+	 * ports move flows between queues under load whatever they advertise (lab-notes.md):
+	 * software RSS for them. */
+	if (conf->n_queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) &&
+	    info.hash_key_size == SL_RSS_KEY_LEN && info.reta_size > 0 &&
+	    (info.reta_size & (info.reta_size - 1)) == 0 && !port_is_virtual(info.driver_name)) {
+		static uint8_t key[SL_RSS_KEY_LEN];
+
+		memcpy(key, sl_rss_key, sizeof(key));
+		eth_conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		eth_conf.rx_adv_conf.rss_conf.rss_key = key;
+		eth_conf.rx_adv_conf.rss_conf.rss_key_len = SL_RSS_KEY_LEN;
+		eth_conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+		port->steer = 1;
+		port->reta_size = info.reta_size;
+	}
 	ret = rte_eth_dev_configure(pid, conf->n_queues, conf->n_queues, &eth_conf);
 	if (ret != 0) {
 		PORT_LOG(ERR, "%s: configure: %s", conf->name, rte_strerror(-ret));
@@ -130,12 +180,20 @@ sl_port_start(struct sl_port *port, const struct sl_port_conf *conf)
 		PORT_LOG(ERR, "%s: start: %s", conf->name, rte_strerror(-ret));
 		goto fail;
 	}
+	if (port->steer && port_set_reta(port) != 0) {
+		PORT_LOG(WARNING, "%s: cannot program the RSS table: software RSS", conf->name);
+		port->steer = 0;
+	}
 	rte_eth_macaddr_get(pid, &ea);
 	memcpy(port->mac.b, ea.addr_bytes, 6);
 	PORT_LOG(INFO, "%s: port %u driver %s mac " RTE_ETHER_ADDR_PRT_FMT " %u queues%s%s%s",
 		 port->name, pid, port->driver, RTE_ETHER_ADDR_BYTES(&ea), conf->n_queues,
 		 port->scatter ? " scatter" : "", port->rx_l4_csum ? " rx-tcp-csum" : "",
 		 port->tx_l4_csum ? " tx-tcp-csum" : "");
+	if (conf->n_queues > 1)
+		PORT_LOG(INFO, "%s: %s", port->name,
+			 port->steer ? "RSS steers flows (Toeplitz, our key and table)"
+				     : "software RSS (the port cannot steer flows to queues)");
 	return 0;
 fail:
 	rte_eth_dev_close(pid);

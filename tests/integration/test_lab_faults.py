@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TCP 2/3 under faults, one worker, against the Linux stack. Each scenario first shows that
+"""TCP 2/3 under faults, two workers, against the Linux stack. Each scenario first shows that
 the fault happened (nftables drop counters, the kernel's own retransmissions, a delayed ping,
 sluiced's impairment, retransmit and out-of-order counters), then checks the transfer.
   test_lab_faults.py loss MiB       1% random loss each way (nftables numgen random)
@@ -60,7 +60,7 @@ def config(impair=None, tcp=None):
         c["tcp"].update(tcp)
     json.dump(c, open(CFG, "w"))
     t.lab("down", check=False)
-    t.lab("up", "--workers", "1", "--config", CFG)
+    t.lab("up", "--workers", "2", "--config", CFG)
 
 
 def nft(text):

@@ -47,7 +47,7 @@ def settle(want_mbufs, want_slots):
 
 def test():
     t.lab("down", check=False)
-    r = t.lab("up", "--workers", "1", "--port", PORT, "--config",
+    r = t.lab("up", "--workers", "2", "--port", PORT, "--config",
               os.path.join(t.ROOT, "config", "lab-echo.json"))
     assert t.socket_path() in r.stdout
     # A first connection warms ARP and the pools' per-lcore caches.

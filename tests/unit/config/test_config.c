@@ -104,8 +104,33 @@ static const struct bad_case bad_cases[] = {
 	 "listeners[0].address: not a port from 1 to 65535: \"+7\""},
 	{CFG(", 'listeners': [{'address': '198.18.0.x:7', 'protocol': 'echo'}]"),
 	 "listeners[0].address: not an IPv4 address: \"198.18.0.x\""},
-	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'http'}]"),
-	 "listeners[0].protocol: not one of \"echo\", \"discard\", \"chargen\": \"http\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'https'}]"),
+	 "listeners[0].protocol: not one of \"echo\", \"discard\", \"chargen\", \"http\": "
+	 "\"https\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'health': true}]"),
+	 "listeners[0].health: only for protocol \"http\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'mirror': true}]"),
+	 "listeners[0].mirror: only for protocol \"http\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:80', 'protocol': 'http', 'mirror': 1}]"),
+	 "listeners[0].mirror: must be true or false"},
+	{CFG(", 'limits': {'header_bytes': 255}"),
+	 "limits.header_bytes: must be an integer from 256 to 1048576"},
+	{CFG(", 'limits': {'header_fields': 0}"),
+	 "limits.header_fields: must be an integer from 1 to 4096"},
+	{CFG(", 'limits': {'uri_bytes': 2000000}"),
+	 "limits.uri_bytes: must be an integer from 16 to 1048576"},
+	{CFG(", 'limits': {'body_bytes': 0}"),
+	 "limits.body_bytes: must be an integer from 1 to 1099511627776"},
+	{CFG(", 'limits': {'chunk_line_bytes': 8}"),
+	 "limits.chunk_line_bytes: must be an integer from 16 to 65536"},
+	{CFG(", 'limits': {'header_timeout_ms': 999}"),
+	 "limits.header_timeout_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'limits': {'body_timeout_ms': '5s'}"),
+	 "limits.body_timeout_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'limits': {'keepalive_ms': 0}"),
+	 "limits.keepalive_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'limits': {'connections_per_worker': 100, 'http_connections_per_worker': 101}"),
+	 "limits.http_connections_per_worker: must not exceed limits.connections_per_worker (100)"},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'backlog': 0}]"),
 	 "listeners[0].backlog: must be an integer from 1 to 65535"},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo'}, "
@@ -443,7 +468,7 @@ Test(config, lab_json)
 	cr_expect_null(cfg.eal_argv[4]);
 	cr_expect_str_eq(cfg.lcores, "");
 	cr_expect_str_eq(cfg.file_prefix, "sluice-lab");
-	cr_expect_eq(cfg.workers, 1);
+	cr_expect_eq(cfg.workers, 2);
 	cr_assert_eq(cfg.n_ports, 1);
 	p = &cfg.ports[0];
 	cr_expect_str_eq(p->name, "lab0");
@@ -459,6 +484,11 @@ Test(config, lab_json)
 	cr_expect_eq(p->routes.r[0].prefix_len, 0);
 	cr_expect_eq(p->routes.r[0].gateway.v, 0xc6120001u);
 	cr_expect_str_eq(cfg.control.socket, "/run/sluice/sluice-lab.sock");
+	cr_assert_eq(cfg.n_listeners, 1);
+	cr_expect_eq(cfg.listeners[0].protocol, SL_PROTO_HTTP);
+	cr_expect_eq(cfg.listeners[0].port, 80);
+	cr_expect(cfg.listeners[0].health);
+	cr_expect(cfg.listeners[0].mirror);
 	cr_expect_eq(cfg.log.level, SL_LOG_INFO);
 	cr_expect_not(cfg.log.syslog);
 	expect_dataplane_defaults(&cfg);
@@ -844,6 +874,50 @@ Test(config, listeners_tcp_limits)
 	cr_expect_eq(cfg.tcp.rto_min_us, 200000);
 	cr_expect_eq(cfg.tcp.delack_us, 40000);
 	cr_expect_eq(cfg.limits.connections_per_worker, 1000);
+	sl_config_free(&cfg);
+}
+
+Test(config, http_listener_and_limits)
+{
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(
+		parse(CFG(", 'listeners': [{'address': '198.18.0.2:80', 'protocol': 'http',"
+			  " 'health': true, 'mirror': false}],"
+			  " 'limits': {'connections_per_worker': 1000, 'header_bytes': 4096,"
+			  " 'header_fields': 20, 'uri_bytes': 100, 'body_bytes': 1099511627776,"
+			  " 'chunk_line_bytes': 64, 'header_timeout_ms': 1000,"
+			  " 'body_timeout_ms': 2000, 'keepalive_ms': 3000,"
+			  " 'http_connections_per_worker': 500}"),
+		      &cfg, err),
+		0, "%s", err);
+	cr_expect_eq(cfg.listeners[0].protocol, SL_PROTO_HTTP);
+	cr_expect(cfg.listeners[0].health);
+	cr_expect_not(cfg.listeners[0].mirror);
+	cr_expect_eq(cfg.limits.header_bytes, 4096);
+	cr_expect_eq(cfg.limits.header_fields, 20);
+	cr_expect_eq(cfg.limits.uri_bytes, 100);
+	cr_expect_eq(cfg.limits.body_bytes, 1099511627776ull);
+	cr_expect_eq(cfg.limits.chunk_line_bytes, 64);
+	cr_expect_eq(cfg.limits.header_timeout_ms, 1000);
+	cr_expect_eq(cfg.limits.body_timeout_ms, 2000);
+	cr_expect_eq(cfg.limits.keepalive_ms, 3000);
+	cr_expect_eq(cfg.limits.http_connections, 500);
+	sl_config_free(&cfg);
+
+	/* defaults; the HTTP connection limit follows connections_per_worker */
+	cr_assert_eq(parse(CFG(", 'limits': {'connections_per_worker': 1000}"), &cfg, err), 0, "%s",
+		     err);
+	cr_expect_eq(cfg.limits.header_bytes, 16384);
+	cr_expect_eq(cfg.limits.header_fields, 100);
+	cr_expect_eq(cfg.limits.uri_bytes, 8192);
+	cr_expect_eq(cfg.limits.body_bytes, 16777216);
+	cr_expect_eq(cfg.limits.chunk_line_bytes, 4096);
+	cr_expect_eq(cfg.limits.header_timeout_ms, 10000);
+	cr_expect_eq(cfg.limits.body_timeout_ms, 10000);
+	cr_expect_eq(cfg.limits.keepalive_ms, 60000);
+	cr_expect_eq(cfg.limits.http_connections, 1000);
 	sl_config_free(&cfg);
 }
 
