@@ -353,8 +353,7 @@ conn_put(struct sl_http_conn *hc)
 	if (hc->m_body != NULL)
 		sl_tcp_seg_free_chain(st, hc->m_body);
 	hc->out = hc->m_dump = hc->m_body = NULL;
-	if (hc->c != NULL)
-		sl_tcp_set_user(hc->c, NULL);
+	/* not a word to hc->c: a close or abort just before may have freed it */
 	hc->c = NULL;
 	srv->free_idx[srv->n_free++] = (uint32_t)(hc - srv->slab);
 	srv->stats.active--;
@@ -490,14 +489,19 @@ answer_text(struct sl_http_conn *hc, int status, const char *text, const char *d
 	return conn_send(hc, &ob);
 }
 
-/* FIN after what is queued, then read and drop until the peer closes (RFC 9112 9.6). */
+/* FIN after what is queued, then read and drop until the peer closes (RFC 9112 9.6). The
+ * linger time runs from the FIN: answers still waiting for send space are bounded by the
+ * idle time, as for a peer that does not read (`writable` starts the linger). */
 static void
 begin_linger(struct sl_http_conn *hc)
 {
 	hc->lingering = true;
 	hc->fin_pending = true;
 	conn_flush(hc);
-	t_arm(hc, T_LINGER, SL_HTTP_LINGER_MS);
+	if (hc->fin_pending)
+		t_arm(hc, T_IDLE, hc->srv->conf.keepalive_ms);
+	else
+		t_arm(hc, T_LINGER, SL_HTTP_LINGER_MS);
 }
 
 /* An error ends the connection: its answer (when none was given yet), then the close. */
@@ -568,42 +572,67 @@ lower(int ch)
 	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
 }
 
-/* Whether field `name` is listed in a Connection field (RFC 9110 7.6.1: then hop-by-hop). */
+/* Whether the `n` message bytes at `a` and at `b` are equal, ASCII case aside. */
 static bool
-named_in_connection(const struct sl_http_conn *hc, const uint8_t *name, uint32_t nlen)
+span_eq_ci(const struct sl_http_conn *hc, uint32_t a, uint32_t b, uint32_t n)
+{
+	uint8_t x[64], y[64];
+
+	while (n > 0) {
+		uint32_t k = min_u32(n, sizeof(x));
+
+		rx_copy(hc, a, k, x);
+		rx_copy(hc, b, k, y);
+		for (uint32_t i = 0; i < k; i++)
+			if (lower(x[i]) != lower(y[i]))
+				return false;
+		a += k;
+		b += k;
+		n -= k;
+	}
+	return true;
+}
+
+/* Whether the list element [tok, end) (end 0: none) is the name of field `f`. */
+static bool
+elem_is(const struct sl_http_conn *hc, uint32_t tok, uint32_t end, const struct sl_http1_hdr *f)
+{
+	return end != 0 && end - tok == f->name_len &&
+	       span_eq_ci(hc, tok, f->name_off, f->name_len);
+}
+
+/* Whether field `f` is listed in a Connection field (RFC 9110 7.6.1: then hop-by-hop). The
+ * values are read in pieces: lists of any length, names of any length. */
+static bool
+named_in_connection(const struct sl_http_conn *hc, const struct sl_http1_hdr *f)
 {
 	const struct sl_http1_parser *p = &hc->p;
 	uint8_t v[512];
 
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
-		uint32_t len = min_u32(h->val_len, sizeof(v));
-		uint32_t a = 0;
+		uint32_t tok = 0, end = 0; /* the element so far, OWS excluded (end 0: none) */
+		uint32_t k;
 
-		if (h->id != SL_HTTP1_H_CONNECTION)
+		if (h->id != SL_HTTP1_H_CONNECTION || (h->flags & SL_HTTP1_HF_TRAILER))
 			continue;
-		rx_copy(hc, h->val_off, len, v);
-		while (a < len) {
-			uint32_t b, e;
-
-			while (a < len && (v[a] == ',' || v[a] == ' ' || v[a] == '\t'))
-				a++;
-			b = a;
-			while (b < len && v[b] != ',')
-				b++;
-			e = b;
-			while (e > a && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-				e--;
-			if (e - a == nlen) {
-				uint32_t k = 0;
-
-				while (k < nlen && lower(v[a + k]) == lower(name[k]))
-					k++;
-				if (k == nlen)
-					return true;
+		for (uint32_t off = 0; off < h->val_len; off += k) {
+			k = min_u32(h->val_len - off, sizeof(v));
+			rx_copy(hc, h->val_off + off, k, v);
+			for (uint32_t j = 0; j < k; j++) {
+				if (v[j] == ',') {
+					if (elem_is(hc, tok, end, f))
+						return true;
+					end = 0;
+				} else if (v[j] != ' ' && v[j] != '\t') {
+					if (end == 0)
+						tok = h->val_off + off + j;
+					end = h->val_off + off + j + 1;
+				}
 			}
-			a = b;
 		}
+		if (elem_is(hc, tok, end, f))
+			return true;
 	}
 	return false;
 }
@@ -614,7 +643,6 @@ static bool
 fwd_keep(const struct sl_http_conn *hc, int i)
 {
 	const struct sl_http1_hdr *h = &hc->p.hdrs[i];
-	uint8_t name[64];
 
 	if (h->flags & SL_HTTP1_HF_TRAILER)
 		return false;
@@ -632,12 +660,30 @@ fwd_keep(const struct sl_http_conn *hc, int i)
 	default:
 		break;
 	}
-	if ((hc->p.req.flags & SL_HTTP1_R_CONN_OTHER) && h->name_len <= sizeof(name)) {
-		rx_copy(hc, h->name_off, h->name_len, name);
-		if (named_in_connection(hc, name, h->name_len))
-			return false;
+	return !((hc->p.req.flags & SL_HTTP1_R_CONN_OTHER) && named_in_connection(hc, h));
+}
+
+/* The authority of an absolute-form target "scheme://authority[/?...]": [*a, *b) in it. */
+static void
+target_authority(const struct sl_http_conn *hc, uint32_t *a, uint32_t *b)
+{
+	const struct sl_http1_req *r = &hc->p.req;
+	uint32_t i = 0, n = r->target.len;
+	uint8_t c[3] = {0};
+
+	/* the scheme is short and validated by the parser: find "://" byte by byte */
+	for (; i + 3 <= n; i++) {
+		rx_copy(hc, r->target.off + i, 3, c);
+		if (c[0] == ':' && c[1] == '/' && c[2] == '/')
+			break;
 	}
-	return true;
+	*a = *b = i + 3 <= n ? i + 3 : n;
+	while (*b < n) {
+		rx_copy(hc, r->target.off + *b, 1, c);
+		if (c[0] == '/' || c[0] == '?')
+			break;
+		(*b)++;
+	}
 }
 
 /* The fields a backend would get, as "<prefix>Name: value\n" lines. */
@@ -645,12 +691,23 @@ static void
 dump_forward(struct sl_http_conn *hc, struct obuf *ob)
 {
 	const struct sl_http1_parser *p = &hc->p;
+	bool absolute = p->req.form == SL_HTTP1_F_ABSOLUTE;
 	char ip[16];
 
+	/* RFC 9112 3.2.2: with an absolute-form target, the Host a proxy forwards is the
+	 * target's authority, whatever Host said */
+	if (absolute) {
+		uint32_t a, b;
+
+		target_authority(hc, &a, &b);
+		ob_str(ob, "forward: Host: ");
+		ob_span(ob, hc, p->req.target.off + a, b - a);
+		ob_str(ob, "\n");
+	}
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
-		if (!fwd_keep(hc, i))
+		if (!fwd_keep(hc, i) || (absolute && h->id == SL_HTTP1_H_HOST))
 			continue;
 		ob_str(ob, "forward: ");
 		ob_span(ob, hc, h->name_off, h->name_len);
@@ -863,11 +920,16 @@ on_head(struct sl_http_conn *hc)
 	struct sl_http_server *srv = hc->srv;
 	const struct sl_http1_req *r = &hc->p.req;
 	bool has_body = r->body != SL_HTTP1_B_NONE;
+	bool mirror = srv->conf.mirror && path_is(hc, "/-/mirror");
 
 	srv->stats.requests++;
 	hc->have_head = true;
 	reqid_make(hc);
 	if (!(r->flags & SL_HTTP1_R_KEEP_ALIVE) || srv->draining)
+		hc->close_after = true;
+	/* A client waiting for 100-continue sends no body after a final answer: only the
+	 * mirror reads it (after its 100), every other answer closes. */
+	if (!mirror && has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE))
 		hc->close_after = true;
 	if (srv->conf.health && path_is(hc, "/-/health")) {
 		srv->stats.health++;
@@ -877,7 +939,7 @@ on_head(struct sl_http_conn *hc)
 			return answer_text(hc, 503, "Service Unavailable", "draining");
 		return answer_text(hc, 200, "OK", NULL);
 	}
-	if (srv->conf.mirror && path_is(hc, "/-/mirror")) {
+	if (mirror) {
 		mirror_begin(hc);
 		if (has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE) && r->minor == 1) {
 			struct obuf ob;
@@ -890,9 +952,6 @@ on_head(struct sl_http_conn *hc)
 		return true;
 	}
 	srv->stats.no_route++;
-	/* A client waiting for 100-continue sends no body after a final answer: close. */
-	if (has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE))
-		hc->close_after = true;
 	return answer_text(hc, 503, "Service Unavailable", "no route for this request");
 }
 
@@ -922,7 +981,7 @@ request_done(struct sl_http_conn *hc)
 
 /* The timer that fits where the connection is. */
 static void
-rearm(struct sl_http_conn *hc, bool body_progress)
+rearm(struct sl_http_conn *hc, bool body_progress, bool req_done)
 {
 	const struct sl_http_conf *cf = &hc->srv->conf;
 
@@ -937,7 +996,7 @@ rearm(struct sl_http_conn *hc, bool body_progress)
 	} else if (!sl_http1_idle(&hc->p)) {
 		if (hc->timer != T_HEAD)
 			t_arm(hc, T_HEAD, cf->header_timeout_ms);
-	} else if (hc->timer != T_IDLE) {
+	} else if (hc->timer != T_IDLE || req_done) { /* idle from the last request's end */
 		t_arm(hc, T_IDLE, cf->keepalive_ms);
 	}
 }
@@ -948,7 +1007,7 @@ static bool
 process(struct sl_http_conn *hc)
 {
 	struct sl_http_server *srv = hc->srv;
-	bool progress = false;
+	bool progress = false, req_done = false;
 
 	if (hc->lingering) {
 		rx_release(hc, hc->rx_abs + UINT32_MAX);
@@ -996,6 +1055,7 @@ process(struct sl_http_conn *hc)
 					    body.len);
 			break;
 		case SL_HTTP1_DONE:
+			req_done = true;
 			if (!request_done(hc))
 				return false;
 			break;
@@ -1008,7 +1068,7 @@ process(struct sl_http_conn *hc)
 	}
 out:
 	conn_flush(hc);
-	rearm(hc, progress);
+	rearm(hc, progress, req_done);
 	return true;
 }
 
@@ -1066,7 +1126,7 @@ http_data(void *app, struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint32_t l
 
 	(void)len;
 	if (hc == NULL) { /* a refused connection: closed already */
-		sl_tcp_seg_free_chain(app, chain);
+		sl_tcp_seg_free_chain(((struct sl_http_server *)app)->st, chain);
 		return;
 	}
 	if (hc->rx_tail != NULL)
@@ -1091,7 +1151,11 @@ http_writable(void *app, struct sl_tcp_conn *c)
 	if (hc == NULL || !hc->blocked)
 		return;
 	hc->blocked = false;
+	if (hc->timer == T_IDLE) /* the peer reads: a slow reader is not a dead one */
+		t_arm(hc, T_IDLE, hc->srv->conf.keepalive_ms);
 	conn_flush(hc);
+	if (hc->lingering && !hc->fin_pending && hc->timer != T_LINGER)
+		t_arm(hc, T_LINGER, SL_HTTP_LINGER_MS); /* the FIN is out */
 	if (!hc->blocked && process(hc))
 		maybe_finish(hc);
 }
@@ -1102,7 +1166,7 @@ http_peer_closed(void *app, struct sl_tcp_conn *c)
 	struct sl_http_conn *hc = sl_tcp_user(c);
 
 	if (hc == NULL) {
-		sl_tcp_close(c, sl_tcp_stack_now(app));
+		sl_tcp_close(c, sl_tcp_stack_now(((struct sl_http_server *)app)->st));
 		return;
 	}
 	hc->peer_closed = true;
@@ -1253,8 +1317,10 @@ sl_http_server_fini(struct sl_http_server *srv)
 {
 	if (srv->slab != NULL) {
 		for (uint32_t i = 0; i < srv->n_used; i++)
-			if (srv->slab[i].srv != NULL && srv->slab[i].c != NULL)
+			if (srv->slab[i].srv != NULL && srv->slab[i].c != NULL) {
+				sl_tcp_set_user(srv->slab[i].c, NULL);
 				conn_put(&srv->slab[i]);
+			}
 	}
 	free(srv->slab);
 	free(srv->hdrs);

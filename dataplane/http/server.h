@@ -111,7 +111,9 @@ extern const struct sl_tcp_app_ops sl_http_ops;
 int sl_http_server_init(struct sl_http_server *srv, struct sl_tcp_stack *st,
 			const struct sl_http_conf *conf, uint32_t worker, uint64_t seed);
 
-/** Free the slab; connections must be gone (sl_tcp_conn_release of the stack's table first). */
+/** Let go of the connections still held (their buffers freed, their user pointer cleared),
+ * then free the slab. Call it before the stack's connections are released
+ * (sl_tcp_conn_release), as the worker does. */
 void sl_http_server_fini(struct sl_http_server *srv);
 
 /** Run the timeouts due at now_us (call every few milliseconds). */

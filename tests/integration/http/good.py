@@ -211,7 +211,7 @@ case("absolute-form-port-other-host",
      b"target: http://backend.example:8080/-/mirror\n"
      b"version: HTTP/1.1\n"
      b"header: Host: other.example\n"
-     b"forward: Host: other.example\n" + FWD + tail())
+     b"forward: Host: backend.example:8080\n" + FWD + tail())
 
 case("http10-keep-alive",
      b"GET /-/mirror HTTP/1.0\r\nConnection: keep-alive\r\nUser-Agent: old/1.0\r\n\r\n",

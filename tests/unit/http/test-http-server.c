@@ -21,12 +21,13 @@ struct hs {
 	bool fin;		/* the server sent FIN */
 	bool rst;		/* the server sent RST */
 	unsigned int data_segs; /* segments with payload the server sent */
+	uint16_t wnd;		/* the client's advertised window (0: it stopped reading) */
 	char out[1 << 20];	/* everything the server sent, in order */
 	uint32_t out_len;
 };
 
 static struct hs *
-hs_new(const struct sl_http_conf *conf)
+hs_new_tcp(const struct sl_http_conf *conf, const struct sl_tcp_params *tp)
 {
 	struct hs *h = calloc(1, sizeof(*h));
 	struct sl_http_conf c = {.health = true, .mirror = true};
@@ -34,11 +35,18 @@ hs_new(const struct sl_http_conf *conf)
 	cr_assert_not_null(h);
 	if (conf != NULL)
 		c = *conf;
-	h->e = t_new(NULL);
+	h->wnd = 65535;
+	h->e = t_new(tp);
 	cr_assert_eq(sl_http_server_init(&h->srv, &h->e->st, &c, 3, 7), 0);
 	h->e->st.listeners[0].ops = &sl_http_ops;
 	h->e->st.listeners[0].app = &h->srv;
 	return h;
+}
+
+static struct hs *
+hs_new(const struct sl_http_conf *conf)
+{
+	return hs_new_tcp(conf, NULL);
 }
 
 /* Read what the server sent; ACK it so that its send queue empties. */
@@ -76,7 +84,7 @@ hs_collect(struct hs *h)
 		struct t_seg_spec s = {.flags = TF_ACK,
 				       .seq = e->cli_isn + h->cli_seq,
 				       .ack = e->srv_iss + 1 + h->srv_next,
-				       .wnd = 65535};
+				       .wnd = h->wnd};
 
 		t_inject(e, &s);
 		hs_collect(h);
@@ -102,7 +110,7 @@ hs_send_mss(struct hs *h, const void *data, uint32_t len, uint32_t mss)
 		struct t_seg_spec s = {.flags = TF_ACK | TF_PSH,
 				       .seq = h->e->cli_isn + h->cli_seq,
 				       .ack = h->e->srv_iss + 1 + h->srv_next,
-				       .wnd = 65535,
+				       .wnd = h->wnd,
 				       .payload = p,
 				       .len = k};
 
@@ -126,7 +134,7 @@ hs_fin(struct hs *h)
 	struct t_seg_spec s = {.flags = TF_ACK | TF_FIN,
 			       .seq = h->e->cli_isn + h->cli_seq,
 			       .ack = h->e->srv_iss + 1 + h->srv_next,
-			       .wnd = 65535};
+			       .wnd = h->wnd};
 
 	t_inject(h->e, &s);
 	h->cli_seq++;
@@ -417,6 +425,20 @@ Test(http_server, request_id_on_early_errors)
 	hs_free(h);
 }
 
+Test(http_server, absolute_form_forwards_target_authority)
+{
+	struct hs *h = hs_new(NULL);
+
+	hs_connect(h);
+	hs_send(h, "GET http://backend.example:8080/-/mirror?q HTTP/1.1\r\nHost: other\r\n"
+		   "X-Request-Id: a1\r\n\r\n");
+	cr_assert_not_null(strstr(h->out, "header: Host: other\nheader: X-Request-Id: a1\n"
+					  "forward: Host: backend.example:8080\n"
+					  "forward: X-Forwarded-For: 10.0.0.2\n"),
+			   "RFC 9112 3.2.2: the target's authority replaces Host: %s", h->out);
+	hs_free(h);
+}
+
 Test(http_server, crc32_reference)
 {
 	/* zlib.crc32(b"123456789") = 0xcbf43926 (the check value of CRC-32/ISO-HDLC) */
@@ -630,4 +652,154 @@ Test(http_server, reset_frees)
 	t_inject(h->e, &rst);
 	cr_assert_eq(hstat(h, "active"), 0);
 	hs_free(h); /* t_fini asserts no buffer leaked */
+}
+
+/* A small send buffer and a client that stopped reading (window 0): answers pile up. */
+static struct hs *
+hs_new_small_sndbuf(const struct sl_http_conf *conf)
+{
+	struct sl_tcp_params tp = t_params();
+
+	tp.snd_buf = 4096;
+	return hs_new_tcp(conf, &tp);
+}
+
+/* A 5000-byte body for /-/mirror: its answer does not fit the 4096-byte send buffer. */
+static void
+hs_send_big_mirror(struct hs *h, const char *reqid)
+{
+	static char req[6000];
+	int n = snprintf(req, sizeof(req),
+			 "POST /-/mirror HTTP/1.1\r\nHost: a\r\nX-Request-Id: %s\r\n"
+			 "Content-Length: 5000\r\n\r\n",
+			 reqid);
+
+	memset(req + n, 'b', 5000);
+	hs_send_mss(h, req, (uint32_t)n + 5000, 1400);
+}
+
+Test(http_server, blocked_idle_expire_resets)
+{
+	struct sl_http_conf c = {.keepalive_ms = 1000, .health = true, .mirror = true};
+	struct hs *h = hs_new_small_sndbuf(&c);
+
+	hs_connect(h);
+	h->wnd = 0;
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n");
+	hs_send_big_mirror(h, "r2");
+	cr_assert_eq(hstat(h, "active"), 1);
+	hs_advance(h, 1100000); /* the peer never read: RST (and no use of the freed conn) */
+	cr_assert(h->rst, "a peer that stopped reading is reset");
+	cr_assert_eq(hstat(h, "idle_closed"), 1);
+	cr_assert_eq(hstat(h, "active"), 0);
+	hs_free(h);
+}
+
+Test(http_server, keepalive_idle_counts_from_last_request)
+{
+	struct sl_http_conf c = {.keepalive_ms = 2000, .health = true};
+	struct hs *h = hs_new(&c);
+
+	hs_connect(h);
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n");
+	hs_advance(h, 1500000);
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n"); /* whole in one segment */
+	hs_advance(h, 1000000);
+	cr_assert(!h->fin, "idle for 1 s of 2: still open");
+	cr_assert_eq(hstat(h, "idle_closed"), 0);
+	hs_advance(h, 1100000);
+	cr_assert(h->fin, "closed 2 s after the last answer");
+	cr_assert_eq(hstat(h, "idle_closed"), 1);
+	hs_fin(h);
+	cr_assert_eq(hstat(h, "active"), 0);
+	hs_free(h);
+}
+
+Test(http_server, expect_continue_health_closes)
+{
+	struct hs *h = hs_new(NULL);
+
+	hs_connect(h);
+	/* a final answer instead of 100: the client may never send its body, so the bytes
+	 * after the head cannot be read as the next request: close */
+	hs_send(h, "POST /-/health HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+		   "Content-Length: 27\r\n\r\n");
+	cr_assert(strncmp(h->out, "HTTP/1.1 405 ", 13) == 0, "%s", h->out);
+	cr_assert_not_null(strstr(h->out, "\r\nConnection: close\r\n"), "%s", h->out);
+	cr_assert(h->fin);
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n");
+	cr_assert_eq(hstat(h, "requests"), 1);
+	hs_fin(h);
+	cr_assert_eq(hstat(h, "active"), 0);
+	hs_free(h);
+}
+
+Test(http_server, connection_option_list_of_any_length)
+{
+	struct hs *h = hs_new(NULL);
+	static char req[4096], longname[80];
+
+	/* "X-LLL...": 70 bytes */
+	memset(longname, 'L', 70);
+	longname[0] = 'X', longname[1] = '-', longname[70] = '\0';
+	strcpy(req, "GET /-/mirror HTTP/1.1\r\nHost: a\r\nConnection: ");
+	for (int i = 0; i < 253; i++) /* 506 bytes of options */
+		strcat(req, "p,");
+	/* "X-Keepzzz" straddles byte 512 of the value: its first 6 bytes are "X-Keep" */
+	strcat(req, "X-Keepzzz, X-Secret, ");
+	strcat(req, longname);
+	strcat(req, "\r\nX-Keep: yes\r\nX-Secret: 1\r\n");
+	strcat(req, longname);
+	strcat(req, ": 2\r\n\r\n");
+	hs_connect(h);
+	hs_send(h, req);
+	cr_assert(strncmp(h->out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", h->out);
+	cr_assert_not_null(strstr(h->out, "\nforward: Host: a\nforward: X-Keep: yes\n"
+					  "forward: X-Forwarded-For: "),
+			   "X-Keep is not named in Connection; X-Secret and the long name are: %s",
+			   h->out);
+	hs_free(h);
+}
+
+/* The client's window opens again: an ACK of what it has, with h->wnd. */
+static void
+hs_window(struct hs *h, uint16_t wnd)
+{
+	struct t_seg_spec s = {.flags = TF_ACK,
+			       .seq = h->e->cli_isn + h->cli_seq,
+			       .ack = h->e->srv_iss + 1 + h->srv_next,
+			       .wnd = wnd};
+
+	h->wnd = wnd;
+	t_inject(h->e, &s);
+	hs_collect(h);
+}
+
+Test(http_server, linger_waits_for_blocked_answers)
+{
+	struct hs *h = hs_new_small_sndbuf(NULL);
+	static char req[6000];
+	int n;
+
+	hs_connect(h);
+	h->wnd = 0; /* the client reads nothing for a while */
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\nX-Request-Id: r1\r\n\r\n");
+	n = snprintf(req, sizeof(req),
+		     "POST /-/mirror HTTP/1.1\r\nHost: a\r\nX-Request-Id: r2\r\n"
+		     "Connection: close\r\nContent-Length: 5000\r\n\r\n");
+	memset(req + n, 'b', 5000);
+	hs_send_mss(h, req, (uint32_t)n + 5000, 1400);
+	hs_advance(h, (SL_HTTP_LINGER_MS + 500) * 1000ull);
+	cr_assert_eq(hstat(h, "active"), 1, "the answers are not out: no linger yet");
+	hs_window(h, 65535);
+	hs_advance(h, 10000);
+	cr_assert_not_null(strstr(h->out, "X-Request-Id: r1\r\n"), "%s", h->out);
+	cr_assert_not_null(strstr(h->out, "X-Request-Id: r2\r\n"), "%s", h->out);
+	cr_assert(h->out_len > 5000 && h->out[h->out_len - 1] == 'b', "%s", h->out);
+	cr_assert(h->fin, "FIN after the last answer");
+	cr_assert(!h->rst);
+	hs_advance(h, (SL_HTTP_LINGER_MS + 100) * 1000ull); /* now the linger runs */
+	cr_assert_eq(hstat(h, "linger_expired"), 1);
+	cr_assert_eq(hstat(h, "active"), 0);
+	hs_free(h);
 }
