@@ -561,7 +561,8 @@ announce_heard(struct node *n, const uint8_t *buf, uint32_t len, const char *fro
 	if (sl_mp_scan_flat(buf, len, &lim) != (int)len ||
 	    sl_mp_cur_init(&c, &seg, 1, 0, len) < 0 || sl_mp_read_array(&c, &k) < 0 || k != 2 ||
 	    sl_mp_read_raw(&c, &uuid) < 0 || uuid.len == 0 || uuid.len >= NCONF_UUID_MAX ||
-	    uuid.p == NULL || svc_meta_read_eps(&c, &m) < 0 || m.nep == 0) {
+	    uuid.p == NULL || !node_id_bytes_ok(uuid.p, uuid.len) ||
+	    svc_meta_read_eps(&c, &m) < 0 || m.nep == 0) {
 		CL_LOG(DEBUG, "a malformed announce from %s (%u bytes), ignored", from, len);
 		return;
 	}

@@ -384,6 +384,7 @@ static int
 locator_connect(struct node *n, struct conn *c, uint64_t ch, const struct sl_frame *f)
 {
 	struct sl_mp_cur args = f->args;
+	char id[NCONF_UUID_MAX];
 	struct sl_mp_raw uuid;
 	msgpack_sbuffer sb;
 	struct loc_sub *s;
@@ -395,9 +396,12 @@ locator_connect(struct node *n, struct conn *c, uint64_t ch, const struct sl_fra
 		svc_send_empty(c, ch, SL_STREAM_CLOSE, NULL);
 		return 0;
 	}
-	if (uuid.len == 0 || uuid.len >= NCONF_UUID_MAX) {
+	if (uuid.len == 0 || uuid.len >= NCONF_UUID_MAX ||
+	    sl_mp_raw_copy(&uuid, id, sizeof(id)) < 0 || !node_id_bytes_ok(id, uuid.len)) {
 		svc_send_error(c, ch, SL_ECAT_GENERIC, EINVAL,
-			       "connect: the node uuid must have 1..63 bytes", NULL);
+			       "connect: the node uuid must have 1..63 bytes, no NUL or control "
+			       "character",
+			       NULL);
 		return 0;
 	}
 	if (n->nsyncs >= n->cfg.max_peers) {
@@ -456,14 +460,18 @@ static int
 locator_routing(struct node *n, struct conn *c, uint64_t ch, const struct sl_frame *f)
 {
 	struct sl_mp_cur args = f->args;
+	char buf[NCONF_UUID_MAX];
 	struct sl_mp_raw id;
 	struct loc_sub *s;
 
 	if (f->nargs < 1 || sl_mp_read_raw(&args, &id) < 0)
 		return -EINVAL;
-	if (id.len >= NCONF_UUID_MAX) {
+	if (id.len >= NCONF_UUID_MAX || sl_mp_raw_copy(&id, buf, sizeof(buf)) < 0 ||
+	    !node_id_bytes_ok(buf, id.len)) {
 		svc_send_error(c, ch, SL_ECAT_GENERIC, EINVAL,
-			       "routing: the router id must have at most 63 bytes", NULL);
+			       "routing: the router id must have at most 63 bytes, no NUL or "
+			       "control character",
+			       NULL);
 		return 0;
 	}
 	if (n->nrouters >= n->cfg.max_peers) {

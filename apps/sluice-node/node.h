@@ -304,6 +304,12 @@ int svc_forward(struct conn *c, uint64_t ch, const struct sl_frame *f, const str
 /** Generate a random (v4) UUID string. */
 void node_uuid_gen(char out[NODE_UUID_LEN]);
 
+/**
+ * Whether len bytes may be a node uuid or a router id (announces, connect, routing): no NUL
+ * and no control characters. Ids are kept as C strings (a NUL would make one the prefix of
+ * another: duplicate peers, a stream replacing another's) and they are logged.
+ */
+bool node_id_bytes_ok(const void *p, uint32_t len);
 /** A uniformly random 64-bit number (not for security). */
 uint64_t node_rand(struct node *n);
 /**

@@ -349,8 +349,14 @@ routing_refresh(struct node *n, char **names, uint32_t count, char *err, size_t 
 	rc = storage_find(n, RG_COLLECTION, rg_tags, 2, &keys, &nkeys, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* a name given twice is refreshed once (else it would count twice below) */
+	for (i = 1; i < count; i++)
+		if (name_in(names, i, names[i]))
+			names[i][0] = '\0';
 	/* everything is read first: on any error nothing changes (as Cocaine's refresh) */
 	for (i = 0; i < count && rc == 0; i++) {
+		if (names[i][0] == '\0')
+			continue; /* a duplicate, or empty: no such group */
 		if (!name_in(keys, nkeys, names[i]))
 			continue; /* not active in storage any more: removed */
 		fresh[i] = rgroup_load(n, names[i], err, errlen);

@@ -206,6 +206,18 @@ node_uuid_gen(char out[NODE_UUID_LEN])
 		 b[15]);
 }
 
+bool
+node_id_bytes_ok(const void *p, uint32_t len)
+{
+	const uint8_t *s = p;
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 uint64_t
 node_rand(struct node *n)
 {

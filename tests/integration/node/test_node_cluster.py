@@ -9,8 +9,11 @@ linked again when it is heard again; a node stopped with SIGTERM is dropped at o
 streams close) — within 3 intervals in any case. Also the predefine cluster type (a fixed
 list of nodes, re-linked every interval)."""
 import signal
+import socket
 import sys
 import time
+
+import msgpack
 
 import clusterlab as cl
 import nodeclient as nc
@@ -163,6 +166,87 @@ def test_predefined():
         assert lists_exactly(a, [b])
 
 
+def test_hostile_announces():
+    """Announces are untrusted (7.3). Malformed ones (truncated, wrong types, deep or huge
+    arrays, thousands of endpoints, a 60 KB uuid, our own uuid) are ignored, and so is a uuid
+    with a NUL byte or a control character (it used to make a new peer on every announce, all
+    named by the bytes before the NUL, and to write raw bytes into the log). A well-formed
+    announce of a fake node (this test's socket) is linked and its services learned. A
+    connect stream whose uuid holds a NUL does not replace the stream of the uuid before it."""
+    lab = cl.Lab("ch", 1)
+    nd = cl.LabNode(lab, 1, interval=INTERVAL)
+    me = cl.NET % 254
+    pk = lambda o: msgpack.packb(o, use_bin_type=False)
+    with cl.running(lab, [nd]):
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tx.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(me))
+        ls = socket.socket()
+        ls.bind((me, 0))
+        ls.listen(64)
+        port = ls.getsockname()[1]
+        ep = [[me, port]]
+
+        def send(payload):
+            tx.sendto(payload, (cl.GROUP, cl.LOC_PORT))
+
+        bad = [b"", b"\x92", b"\x92\xa1u", pk(["u"]), pk([1, ep]), pk(["u", []]), pk(["u", [[me]]]),
+               pk(["u", [[me, 70000]]]), pk(["u", [[1, 2]]]), pk(["u", ep, "extra"]), pk(["u", {}]),
+               pk(["u", ep * 3000]), pk(["u" * 60000, ep]), pk(["", ep]), pk([nd.uuid, ep]),
+               b"\xdd\xff\xff\xff\xff", b"\x92" + b"\x91" * 30000 + b"\x90"]
+        bad += [pk([b"peer\x00" + bytes([65 + i]), ep]) for i in range(5)]
+        bad += [pk([b"peer\nforged log line", ep]), pk([b"peer\x7f", ep])]
+        for b in bad:
+            send(b)
+        ls.settimeout(0.2)
+        links = []
+        deadline = time.time() + 1.5 * INTERVAL
+        while time.time() < deadline:
+            try:
+                links.append(ls.accept()[0])
+            except socket.timeout:
+                pass
+        assert links == [], "%d links from malformed announces" % len(links)
+        assert nd.cluster() == {}
+        assert "forged log line" not in nd.log()
+        # a well-formed announce is linked: connect [its uuid] on channel 1, then our snapshot
+        send(pk(["fake-1", ep]))
+        ls.settimeout(3)
+        link, _ = ls.accept()
+        link.settimeout(3)
+        up = msgpack.Unpacker(raw=False)
+        while True:
+            up.feed(link.recv(4096))
+            frames = list(up)
+            if frames:
+                break
+        assert frames[0][:3] == [1, 1, [nd.uuid]], frames
+        link.sendall(pk([1, 0, ["fake-1", {"far": [[[me, 1]], 0, {}]}], []]))
+        wait_until(lambda: resolvable(nd, "far"), 2, "the fake node's service learned")
+        assert nd.cluster() == {"fake-1": (me, port)}
+        send(pk(["fake-1", ep]))  # (not silent)
+        # connect ids: a NUL or a control character is refused, and replaces nothing
+        obs = nc.Connection(nd.locator, nc.LOCATOR_GRAPH)
+        sync = obs.open("connect", "abc")
+        assert sync.recv()[0] == "write"
+        other = nc.Connection(nd.locator, nc.LOCATOR_GRAPH)
+        for uuid in (b"abc\x00evil", b"abc\x07"):
+            try:
+                other.open("connect", uuid).recv()
+                raise AssertionError("a connect stream for %r" % uuid)
+            except nc.ServiceError as e:
+                assert (e.category, e.code) == (0x0C, 22), e
+        try:
+            got = sync.recv(timeout=0.5)
+            raise AssertionError("the stream of abc got %r" % (got,))
+        except TimeoutError:
+            pass
+        obs.close()
+        other.close()
+        link.close()
+        tx.close()
+        ls.close()
+
+
 def test_config_checks():
     """The new keys are validated whole, errors naming the file and the JSON path."""
     import os
@@ -213,6 +297,6 @@ def test_three_nodes():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["c", "2", "3", "p"]
+    which = sys.argv[1:] or ["c", "2", "3", "p", "h"]
     cl.run([{"c": test_config_checks, "2": test_two_nodes, "3": test_three_nodes,
-             "p": test_predefined}[w] for w in which])
+             "p": test_predefined, "h": test_hostile_announces}[w] for w in which])

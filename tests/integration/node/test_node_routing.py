@@ -156,6 +156,19 @@ def test_routing_stream():
         ch2 = conn2.open("routing", "router-1")
         assert sorted(ch2.recv()[1][0]) == [b"echo", b"other"]
         assert ch.recv()[0] == "close"
+        # an id with a NUL byte (or a control character) is refused: kept as a C string,
+        # "router-1\0x" would otherwise replace (close) the stream of "router-1"
+        conn3 = nc.Connection(nc.LOCATOR, nc.LOCATOR_GRAPH)
+        for bad in (b"router-1\x00x", b"router-1\nx"):
+            try:
+                conn3.open("routing", bad).recv()
+                raise AssertionError("routing stream with the id %r" % bad)
+            except nc.ServiceError as e:
+                assert (e.category, e.code) == (0x0C, 22), e
+        set_group(st, "other", {"echo@2": 4})
+        assert nc.locator_call("refresh", ["other"]) == []
+        assert ch2.recv()[0] == "write", "the stream of router-1 was replaced"
+        conn3.close()
         # discard stops it
         ch2.send("discard")
         assert ch2.recv()[0] == "close"
@@ -196,15 +209,20 @@ def test_refresh_errors_and_removal():
             raise AssertionError("echo@9 was never picked")
         except nc.ServiceError as e:
             assert (e.category, e.code) == (0x0A, 1) and "echo@9" in e.message and "echo" in e.message, e
-        # no longer active: removed (echo itself does not exist)
+        # no longer active: removed (echo itself does not exist); a name given twice counts
+        # once (it used to underflow the group count: "more than 64 routing groups")
         set_group(st, "echo", GROUP, tags=("group",))
-        assert nc.locator_call("refresh", ["echo"]) == []
+        assert nc.locator_call("refresh", ["echo", "echo"]) == []
         try:
             nc.resolve("echo")
             raise AssertionError("echo resolved after its group was removed")
         except nc.ServiceError as e:
             assert (e.category, e.code) == (0x0A, 1), e
         n.wait_log("group echo removed")
+        # twice, active: loaded once
+        set_group(st, "echo", {"echo@2": 1})
+        assert nc.locator_call("refresh", ["echo", "echo", "echo"]) == []
+        assert nc.resolve("echo")[0][0][1] == nc.resolve("echo@2")[0][0][1]
         st.close()
 
 
