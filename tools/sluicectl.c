@@ -29,7 +29,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: sluicectl [--socket PATH] [--json] [--timeout SEC] COMMAND [ARGS...]\n"
 		   "       (socket default: $SLUICE_SOCKET or " DEFAULT_SOCKET ")\n"
-		   "commands: help, show info, show stats, ping ADDR [--worker N] [--count C],\n"
+		   "commands: help, show info, show stats, show nodes, show apps,\n"
+		   "          ping ADDR [--worker N] [--count C],\n"
 		   "          test connect ADDR PORT BYTES [--count N] [--worker W],\n"
 		   "          drain on|off, shutdown\n");
 }
@@ -41,7 +42,7 @@ scalar_str(json_t *v, char *buf, size_t len)
 {
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		snprintf(buf, len, "%s", json_string_value(v));
+		snprintf(buf, len, "%s", json_string_length(v) > 0 ? json_string_value(v) : "-");
 		break;
 	case JSON_INTEGER:
 		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -58,7 +59,27 @@ scalar_str(json_t *v, char *buf, size_t len)
 	case JSON_NULL:
 		snprintf(buf, len, "-");
 		break;
-	default: {
+	case JSON_ARRAY: {
+		/* a list of scalars (endpoints, node addresses): comma-separated */
+		size_t i, o = 0;
+		json_t *e;
+
+		snprintf(buf, len, "-");
+		json_array_foreach(v, i, e)
+		{
+			char one[128];
+
+			if (json_is_object(e) || json_is_array(e))
+				goto dump;
+			scalar_str(e, one, sizeof(one));
+			if (o < len)
+				o += (size_t)snprintf(buf + o, len - o, "%s%s", i > 0 ? "," : "",
+						      one);
+		}
+		break;
+	}
+	default:
+	dump : {
 		char *s = json_dumps(v, JSON_COMPACT);
 
 		snprintf(buf, len, "%s", s ? s : "?");
@@ -117,6 +138,15 @@ print_table(const char *title, json_t *arr, int indent)
 	const char *k;
 	json_t *v;
 
+	/* rows holding objects (show nodes: each node's apps) are printed one block each */
+	json_object_foreach(first, k, v) if (json_is_object(v) || is_table(v))
+	{
+		for (size_t i = 0; i < n; i++) {
+			printf("%*s%s[%zu]:\n", indent, "", title, i);
+			print_object(json_array_get(arr, i), indent + 2);
+		}
+		return;
+	}
 	printf("%*s%s:\n", indent, "", title);
 	if (nkeys > 8) {
 		int kw = 0, cw = 0;

@@ -721,12 +721,149 @@ cmd_test_connect(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	return SL_CTL_PENDING;
 }
 
+/*
+ * show nodes, show apps: the discovery picture (docs/nodes.md)
+ */
+
+static const char *
+node_state_str(uint8_t st)
+{
+	return st == SL_NODE_UP ? "up" : st == SL_NODE_DOWN ? "down" : "unknown";
+}
+
+static const char *
+app_state_str(uint8_t st)
+{
+	return st == SL_APP_PRESENT ? "present" : st == SL_APP_ABSENT ? "absent" : "unknown";
+}
+
+static json_t *
+addr_port_json(struct sl_ip4 a, uint16_t port)
+{
+	char s[INET_ADDRSTRLEN + 8];
+
+	snprintf(s, sizeof(s), "%u.%u.%u.%u:%u", a.v >> 24, (a.v >> 16) & 0xff, (a.v >> 8) & 0xff,
+		 a.v & 0xff, port);
+	return json_string(s);
+}
+
+static json_t *
+snap_info_json(const struct sl_snap_app *sa, uint64_t now)
+{
+	static const char *const q[SL_SNAP_QUANTILES] = {"50", "75", "90",   "95",
+							 "98", "99", "99.95"};
+	const struct sl_snap_info *in = &sa->info;
+	json_t *t = json_object(), *j;
+
+	if (!in->valid)
+		return json_null();
+	for (int i = 0; i < SL_SNAP_QUANTILES; i++)
+		if (in->timings_ms[i] >= 0)
+			json_object_set_new(t, q[i], json_real(in->timings_ms[i]));
+	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:I}", "queue_depth",
+		      (json_int_t)in->queue_depth, "queue_capacity", (json_int_t)in->queue_capacity,
+		      "accepted", (json_int_t)in->accepted, "rejected", (json_int_t)in->rejected,
+		      "pool_active", (json_int_t)in->pool_active, "pool_capacity",
+		      (json_int_t)in->pool_capacity, "timings_ms", t, "rtt_ms",
+		      sa->info_rtt_us / 1000.0, "age_ms", (json_int_t)(now - sa->info_at_ms));
+	return j;
+}
+
+static int
+cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	const struct sl_cluster_snap *cs = sl_nodes_snapshot(app->nodes);
+	json_t *nodes = json_array();
+	uint64_t now = app_now_ms();
+
+	(void)argv;
+	if (argc != 0) {
+		json_decref(nodes);
+		sl_ctl_reply_err(req, "show nodes: takes no arguments");
+		return 0;
+	}
+	for (unsigned int i = 0; i < cs->n_nodes; i++) {
+		const struct sl_snap_node *sn = &cs->nodes[i];
+		json_t *apps = json_object(), *n;
+
+		for (unsigned int k = 0; k < cs->n_apps; k++) {
+			const struct sl_snap_app *sa = &sn->apps[k];
+			json_t *eps = json_array();
+
+			for (unsigned int e = 0; e < sa->n_endpoints; e++)
+				json_array_append_new(eps, addr_port_json(sa->endpoints[e].addr,
+									  sa->endpoints[e].port));
+			json_object_set_new(apps, cs->app_names[k],
+					    json_pack("{s:s,s:o,s:I,s:o,s:s}", "state",
+						      app_state_str(sa->state), "endpoints", eps,
+						      "version", (json_int_t)sa->version, "info",
+						      snap_info_json(sa, now), "info_error",
+						      sa->info_error));
+		}
+		n = json_pack("{s:i,s:o,s:s,s:I,s:i,s:s,s:f,s:o}", "id", (int)sn->id, "locator",
+			      addr_port_json(sn->locator, sn->locator_port), "state",
+			      node_state_str(sn->state), "since_ms",
+			      (json_int_t)(now - sn->since_ms), "failures", (int)sn->failures,
+			      "last_error", sn->last_error, "rtt_ms", sn->rtt_us / 1000.0, "apps",
+			      apps);
+		json_array_append_new(nodes, n);
+	}
+	sl_ctl_reply_ok(req, json_pack("{s:I,s:o}", "generation", (json_int_t)cs->generation,
+				       "nodes", nodes));
+	return 0;
+}
+
+static int
+cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
+{
+	struct app *app = a;
+	const struct sl_cluster_snap *cs = sl_nodes_snapshot(app->nodes);
+	json_t *apps = json_array();
+
+	(void)argv;
+	if (argc != 0) {
+		json_decref(apps);
+		sl_ctl_reply_err(req, "show apps: takes no arguments");
+		return 0;
+	}
+	for (unsigned int k = 0; k < cs->n_apps; k++) {
+		const struct sl_cfg_app *ca = &app->cfg.apps[k];
+		json_t *up = json_array(), *absent = json_array();
+		unsigned int eps = 0;
+
+		for (unsigned int i = 0; i < cs->n_nodes; i++) {
+			const struct sl_snap_node *sn = &cs->nodes[i];
+			const struct sl_snap_app *sa = &sn->apps[k];
+
+			if (sa->state == SL_APP_ABSENT)
+				json_array_append_new(
+					absent, addr_port_json(sn->locator, sn->locator_port));
+			if (sn->state != SL_NODE_UP || sa->state != SL_APP_PRESENT)
+				continue;
+			json_array_append_new(up, addr_port_json(sn->locator, sn->locator_port));
+			eps += sa->n_endpoints;
+		}
+		json_array_append_new(
+			apps, json_pack("{s:s,s:o,s:i,s:o,s:i,s:i}", "app", ca->name, "nodes", up,
+					"endpoints", (int)eps, "absent_on", absent, "deadline_ms",
+					(int)ca->deadline_ms, "retries", (int)ca->retries));
+	}
+	sl_ctl_reply_ok(req, json_pack("{s:o}", "apps", apps));
+	return 0;
+}
+
 const struct sl_ctl_cmd app_cmds[] = {
 	{"help", "help", "list the commands", cmd_help},
 	{"show info", "show info", "version, uptime, lcores, ports, addresses", cmd_show_info},
 	{"show stats", "show stats",
 	 "per-port and per-lcore counters, busy and idle cycles, summed over workers",
 	 cmd_show_stats},
+	{"show nodes", "show nodes",
+	 "nodes: locator, state, failures, last error, rtt; per app endpoints, version, info",
+	 cmd_show_nodes},
+	{"show apps", "show apps", "apps: the up nodes that run each, endpoints, deadline, retries",
+	 cmd_show_apps},
 	{"ping", "ping ADDR [--worker N] [--count C] [--interval MS] [--timeout MS]",
 	 "send ICMP echo requests from sluiced itself, from worker N", cmd_ping},
 	{"test connect", "test connect ADDR PORT BYTES [--count N] [--worker W] [--timeout MS]",

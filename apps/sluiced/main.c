@@ -162,12 +162,18 @@ control_loop(struct app *app, int sfd)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sl_nodes_fd(app->nodes);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
 	while (!app->stop) {
 		struct epoll_event evs[8];
 		int timeout = app_pings_tick(app);
 		int t2 = app_test_tick(app);
 
+		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+			timeout = t2;
+		sl_nodes_run(app->nodes, app_now_ms());
+		t2 = sl_nodes_timeout_ms(app->nodes, app_now_ms());
 		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
 			timeout = t2;
 		int n = epoll_wait(epfd, evs, 8, timeout);
@@ -189,6 +195,8 @@ control_loop(struct app *app, int sfd)
 				}
 			} else if (fd == app->dp->ctl_efd) {
 				drain_worker_msgs(app);
+			} else if (fd == sl_nodes_fd(app->nodes)) {
+				/* handled by sl_nodes_run() at the top of the loop */
 			} else {
 				sl_ctl_process(app->ctl);
 			}
@@ -335,6 +343,11 @@ main(int argc, char **argv)
 		MAIN_LOG(ERR, "data plane: %s", strerror(errno));
 		goto out_ports;
 	}
+	app.nodes = sl_nodes_create(&app.cfg, app_now_ms());
+	if (app.nodes == NULL) {
+		MAIN_LOG(ERR, "nodes: %s", strerror(errno));
+		goto out_dp;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &app.started);
 	ret = sl_dp_launch(app.dp);
 	if (ret != 0) {
@@ -352,6 +365,7 @@ main(int argc, char **argv)
 	app_test_abort(&app);
 	status = 0;
 out_dp:
+	sl_nodes_free(app.nodes);
 	sl_dp_free(app.dp);
 out_ports:
 	stop_ports(&app);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "nodes.h"
 #include "worker.h"
 
 #define SLUICED_MAX_PINGS 64
@@ -50,6 +51,7 @@ struct app {
 	unsigned int n_ports;
 	struct sl_dp *dp;
 	struct sl_ctl *ctl;
+	struct sl_nodes *nodes; /* discovery: nodes, apps' endpoints and info */
 	struct timespec started;
 	int stop;
 	bool draining; /* drain on was asked */

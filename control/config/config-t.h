@@ -22,6 +22,9 @@
 #define SL_CFG_VDEV_MAX 256
 #define SL_CFG_PATH_MAX 108 /* sizeof(sun_path) */
 #define SL_CFG_MAX_LISTENERS 16
+#define SL_CFG_MAX_NODES 64
+#define SL_CFG_MAX_APPS 64
+#define SL_CFG_APP_NAME_MAX 64 /* 1..63 characters of [A-Za-z0-9_.@-] */
 
 /** What a listener serves. */
 enum sl_cfg_protocol {
@@ -60,6 +63,19 @@ struct sl_cfg_port {
 	 * "reorder_pct": 0..100, "delay_ms": 0..10000, "jitter_ms": 0..delay_ms, "seed": int};
 	 * off unless given. For tests: it drops, copies, reorders and delays real traffic. */
 	struct sl_impair_conf impair_rx, impair_tx;
+};
+
+/* nodes[i]: {"locator": "a.b.c.d:port"}; unique */
+struct sl_cfg_node {
+	struct sl_ip4 addr;
+	uint16_t port;
+};
+
+/* apps.<name>: {"deadline_ms": 1..600000 (30000), "retries": 0..10 (2)} */
+struct sl_cfg_app {
+	char name[SL_CFG_APP_NAME_MAX];
+	uint32_t deadline_ms;
+	uint32_t retries;
 };
 
 struct sl_config {
@@ -116,6 +132,18 @@ struct sl_config {
 	struct sl_neigh_params neigh; /* neighbour.reachable_ms (1000..86400000, default 300000),
 				       * neighbour.retry_ms (10..60000, default 1000),
 				       * neighbour.max_tries (1..20, default 3) */
+
+	unsigned int n_nodes; /* nodes: 0..SL_CFG_MAX_NODES */
+	struct sl_cfg_node nodes[SL_CFG_MAX_NODES];
+
+	unsigned int n_apps; /* apps: 0..SL_CFG_MAX_APPS, in file order */
+	struct sl_cfg_app apps[SL_CFG_MAX_APPS];
+
+	/* discovery (docs/nodes.md): resolve_interval_ms (100..3600000, 5000), info_interval_ms
+	 * (100..3600000, 1000), timeout_ms (10..60000, 1000), down_after (1..100, 2) */
+	struct {
+		uint32_t resolve_interval_ms, info_interval_ms, timeout_ms, down_after;
+	} discovery;
 
 	struct {
 		int level;   /* log.level: "err"|"warning"|"notice"|"info"|"debug", default info */

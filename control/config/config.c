@@ -1188,6 +1188,148 @@ cfg_listeners(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_fiel
 	return 0;
 }
 
+/*
+ * nodes, apps
+ */
+
+/* "a.b.c.d:port" at the current path. */
+static int
+cfg_addr_port_value(struct cfg_ctx *ctx, const char *s, struct sl_ip4 *ip, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned long p;
+	char *end;
+	int rc;
+
+	if (colon == NULL)
+		return cfg_err_value(ctx, "not an address:port", s, strlen(s));
+	rc = cfg_ip4_value(ctx, s, (size_t)(colon - s), ip);
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 || p == 0 || p > 65535)
+		return cfg_err_value(ctx, "not a port from 1 to 65535", colon + 1,
+				     strlen(colon + 1));
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int
+cfg_node_locator(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_node *n = obj;
+	const char *s, *why;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	rc = cfg_addr_port_value(ctx, s, &n->addr, &n->port);
+	if (rc < 0)
+		return rc;
+	why = cfg_ip4_unusable(n->addr);
+	if (why != NULL && n->addr.v >> 24 != 127) {
+		char a[CFG_IP4_STRLEN];
+
+		cfg_ip4_str(n->addr, a);
+		return cfg_err(ctx, "%s is %s", a, why);
+	}
+	return 0;
+}
+
+static const struct cfg_field cfg_node_fields[] = {
+	CFG_FN("locator", cfg_node_locator, true),
+};
+
+static int
+cfg_nodes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+
+	(void)f;
+	if (!json_is_array(val))
+		return cfg_err(ctx, "must be an array");
+	if (json_array_size(val) > SL_CFG_MAX_NODES)
+		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_NODES);
+	for (size_t i = 0; i < json_array_size(val); i++) {
+		json_t *v = json_array_get(val, i);
+		struct sl_cfg_node *n = &cfg->nodes[i];
+		size_t saved = cfg_push_index(ctx, i);
+		int rc;
+
+		if (!json_is_object(v))
+			return cfg_err(ctx, "must be an object");
+		rc = cfg_object(ctx, v, cfg_node_fields, SL_ARRAY_SIZE(cfg_node_fields), n);
+		if (rc < 0)
+			return rc;
+		cfg_push_key(ctx, "locator");
+		for (size_t j = 0; j < i; j++) {
+			if (cfg->nodes[j].addr.v == n->addr.v && cfg->nodes[j].port == n->port) {
+				char a[CFG_IP4_STRLEN];
+
+				cfg_ip4_str(n->addr, a);
+				return cfg_err(ctx, "duplicate of nodes[%zu].locator %s:%u", j, a,
+					       n->port);
+			}
+		}
+		cfg_pop(ctx, saved);
+		cfg->n_nodes = (unsigned int)i + 1;
+	}
+	return 0;
+}
+
+static const struct cfg_field cfg_app_fields[] = {
+	CFG_INT("deadline_ms", struct sl_cfg_app, deadline_ms, 1, 600000, 1),
+	CFG_INT("retries", struct sl_cfg_app, retries, 0, 10, 1),
+};
+
+static int
+cfg_apps(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+	unsigned int i = 0;
+
+	(void)f;
+	if (!json_is_object(val))
+		return cfg_err(ctx, "must be an object");
+	if (json_object_size(val) > SL_CFG_MAX_APPS)
+		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_APPS);
+	for (void *it = json_object_iter(val); it != NULL; it = json_object_iter_next(val, it)) {
+		const char *key = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
+		struct sl_cfg_app *a = &cfg->apps[i];
+		size_t saved, n = strlen(key);
+		int rc;
+
+		if (n == 0)
+			return cfg_err_value(ctx,
+					     "an app name must be 1 to 63 characters from "
+					     "[A-Za-z0-9_.@-]",
+					     key, n);
+		saved = cfg_push_key(ctx, key);
+		if (n >= SL_CFG_APP_NAME_MAX ||
+		    key[strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789_.@-")] != '\0')
+			return cfg_err_value(ctx,
+					     "an app name must be 1 to 63 characters from "
+					     "[A-Za-z0-9_.@-]",
+					     key, n);
+		if (!json_is_object(v))
+			return cfg_err(ctx, "must be an object");
+		memcpy(a->name, key, n + 1);
+		a->deadline_ms = 30000;
+		a->retries = 2;
+		rc = cfg_object(ctx, v, cfg_app_fields, SL_ARRAY_SIZE(cfg_app_fields), a);
+		if (rc < 0)
+			return rc;
+		cfg_pop(ctx, saved);
+		cfg->n_apps = ++i;
+	}
+	return 0;
+}
+
 /* Checks between sections, once the whole file is read: listeners on our addresses. */
 static int
 cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
@@ -1335,6 +1477,14 @@ static const struct cfg_field cfg_limits_fields[] = {
 		4194304, 1),
 };
 
+static const struct cfg_field cfg_discovery_fields[] = {
+	CFG_INT("resolve_interval_ms", struct sl_config, discovery.resolve_interval_ms, 100,
+		3600000, 1),
+	CFG_INT("info_interval_ms", struct sl_config, discovery.info_interval_ms, 100, 3600000, 1),
+	CFG_INT("timeout_ms", struct sl_config, discovery.timeout_ms, 10, 60000, 1),
+	CFG_INT("down_after", struct sl_config, discovery.down_after, 1, 100, 1),
+};
+
 static const struct cfg_field cfg_log_fields[] = {
 	CFG_FN("level", cfg_log_level, false),
 	CFG_BOOL("syslog", struct sl_config, log.syslog),
@@ -1351,6 +1501,9 @@ static const struct cfg_field cfg_top_fields[] = {
 	CFG_SECTION("tcp", cfg_tcp_fields),
 	CFG_SECTION("limits", cfg_limits_fields),
 	CFG_SECTION("log", cfg_log_fields),
+	CFG_FN("nodes", cfg_nodes, false),
+	CFG_FN("apps", cfg_apps, false),
+	CFG_SECTION("discovery", cfg_discovery_fields),
 };
 
 static void
@@ -1392,6 +1545,10 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->limits.keepalive_ms = 60000;
 	cfg->log.level = SL_LOG_INFO;
 	cfg->log.syslog = false;
+	cfg->discovery.resolve_interval_ms = 5000;
+	cfg->discovery.info_interval_ms = 1000;
+	cfg->discovery.timeout_ms = 1000;
+	cfg->discovery.down_after = 2;
 }
 
 /*

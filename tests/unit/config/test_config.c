@@ -393,6 +393,45 @@ static const struct bad_case bad_cases[] = {
 	/* the first error in the file wins */
 	{"{'workers': 0, 'foo': 1}", "workers: must be an integer from 1 to 64"},
 	{"{'foo': 1, 'workers': 0}", "foo: unknown field"},
+	/* nodes, apps, discovery (docs/nodes.md) */
+	{CFG(", 'nodes': {}"), "nodes: must be an array"},
+	{CFG(", 'nodes': [1]"), "nodes[0]: must be an object"},
+	{CFG(", 'nodes': [{}]"), "nodes[0].locator: missing required field"},
+	{CFG(", 'nodes': [{'locator': '198.18.0.11:10053', 'x': 1}]"), "nodes[0].x: unknown field"},
+	{CFG(", 'nodes': [{'locator': 10053}]"), "nodes[0].locator: must be a string"},
+	{CFG(", 'nodes': [{'locator': '198.18.0.11'}]"),
+	 "nodes[0].locator: not an address:port: \"198.18.0.11\""},
+	{CFG(", 'nodes': [{'locator': 'node1:10053'}]"),
+	 "nodes[0].locator: not an IPv4 address: \"node1\""},
+	{CFG(", 'nodes': [{'locator': '198.18.0.11:0'}]"),
+	 "nodes[0].locator: not a port from 1 to 65535: \"0\""},
+	{CFG(", 'nodes': [{'locator': '224.0.0.1:10053'}]"),
+	 "nodes[0].locator: 224.0.0.1 is a multicast address"},
+	{CFG(", 'nodes': [{'locator': '198.18.0.11:10053'}, {'locator': '198.18.0.12:10053'}, "
+	     "{'locator': '198.18.0.11:10053'}]"),
+	 "nodes[2].locator: duplicate of nodes[0].locator 198.18.0.11:10053"},
+	{CFG(", 'apps': []"), "apps: must be an object"},
+	{CFG(", 'apps': {'echo': 1}"), "apps.echo: must be an object"},
+	{CFG(", 'apps': {'': {}}"),
+	 "apps: an app name must be 1 to 63 characters from [A-Za-z0-9_.@-]: \"\""},
+	{CFG(", 'apps': {'a b': {}}"),
+	 "apps.a b: an app name must be 1 to 63 characters from [A-Za-z0-9_.@-]: \"a b\""},
+	{CFG(", 'apps': {'echo': {'deadline_ms': 0}}"),
+	 "apps.echo.deadline_ms: must be an integer from 1 to 600000"},
+	{CFG(", 'apps': {'echo': {'deadline_ms': 600001}}"),
+	 "apps.echo.deadline_ms: must be an integer from 1 to 600000"},
+	{CFG(", 'apps': {'echo': {'retries': 11}}"),
+	 "apps.echo.retries: must be an integer from 0 to 10"},
+	{CFG(", 'apps': {'echo': {'policy': 'x'}}"), "apps.echo.policy: unknown field"},
+	{CFG(", 'discovery': {'resolve_interval_ms': 99}"),
+	 "discovery.resolve_interval_ms: must be an integer from 100 to 3600000"},
+	{CFG(", 'discovery': {'info_interval_ms': 'x'}"),
+	 "discovery.info_interval_ms: must be an integer from 100 to 3600000"},
+	{CFG(", 'discovery': {'timeout_ms': 60001}"),
+	 "discovery.timeout_ms: must be an integer from 10 to 60000"},
+	{CFG(", 'discovery': {'down_after': 0}"),
+	 "discovery.down_after: must be an integer from 1 to 100"},
+	{CFG(", 'discovery': {'announce': true}"), "discovery.announce: unknown field"},
 };
 
 /*
@@ -545,6 +584,53 @@ Test(config, defaults)
 	cr_expect_not(cfg.log.syslog);
 	expect_dataplane_defaults(&cfg);
 	sl_config_free(&cfg);
+}
+
+Test(config, nodes_apps_discovery)
+{
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+
+	cr_assert_eq(parse(CFG(), &cfg, err), 0, "%s", err);
+	cr_expect_eq(cfg.n_nodes, 0);
+	cr_expect_eq(cfg.n_apps, 0);
+	cr_expect_eq(cfg.discovery.resolve_interval_ms, 5000);
+	cr_expect_eq(cfg.discovery.info_interval_ms, 1000);
+	cr_expect_eq(cfg.discovery.timeout_ms, 1000);
+	cr_expect_eq(cfg.discovery.down_after, 2);
+	sl_config_free(&cfg);
+	cr_assert_eq(
+		parse(CFG(", 'nodes': [{'locator': '198.18.0.11:10053'}, "
+			  "{'locator': '127.0.0.1:10054'}], "
+			  "'apps': {'echo': {}, 'app@2': {'deadline_ms': 5, 'retries': 0}, "
+			  "'a" X10 X10 X10 X10 X10 "123456789012': {}}, "
+			  "'discovery': {'resolve_interval_ms': 100, 'info_interval_ms': 3600000, "
+			  "'timeout_ms': 10, 'down_after': 100}"),
+		      &cfg, err),
+		0, "%s", err);
+	cr_expect_eq(cfg.n_nodes, 2);
+	cr_expect_eq(cfg.nodes[0].addr.v, 0xc612000b);
+	cr_expect_eq(cfg.nodes[0].port, 10053);
+	cr_expect_eq(cfg.nodes[1].addr.v, 0x7f000001, "loopback is allowed for a locator");
+	cr_expect_eq(cfg.n_apps, 3);
+	cr_expect_str_eq(cfg.apps[0].name, "echo");
+	cr_expect_eq(cfg.apps[0].deadline_ms, 30000);
+	cr_expect_eq(cfg.apps[0].retries, 2);
+	cr_expect_str_eq(cfg.apps[1].name, "app@2");
+	cr_expect_eq(cfg.apps[1].deadline_ms, 5);
+	cr_expect_eq(cfg.apps[1].retries, 0);
+	cr_expect_eq(strlen(cfg.apps[2].name), 63);
+	cr_expect_eq(cfg.discovery.resolve_interval_ms, 100);
+	cr_expect_eq(cfg.discovery.info_interval_ms, 3600000);
+	cr_expect_eq(cfg.discovery.timeout_ms, 10);
+	cr_expect_eq(cfg.discovery.down_after, 100);
+	sl_config_free(&cfg);
+	/* 64 characters: one too many */
+	cr_expect_eq(parse(CFG(", 'apps': {'a" X10 X10 X10 X10 X10 X10 "123': {}}"), &cfg, err),
+		     -EINVAL);
+	cr_expect_str_eq(err,
+			 "apps.a" X10 X10 X10 X10 X10 X10 "123: an app name must be 1 to 63 "
+			 "characters from [A-Za-z0-9_.@-]: \"a" X10 X10 X10 X10 X10 X10 "123\"");
 }
 
 Test(config, every_field)

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Discovery (issue 11 item 1, docs/nodes.md): sluiced resolves the configured apps at three
+sluice-node locators started by `tools/lab nodes 3`, polls their `info`, marks a node killed
+with SIGKILL down within down_after x resolve interval + timeout and up again within two
+intervals of its restart; `show apps` lists echo on the up nodes and an app that no node runs as
+absent; a locator with nothing listening is down from the start with "connection refused"."""
+import json
+import os
+import tempfile
+import time
+
+import labtest as t
+
+RESOLVE_MS, INFO_MS, TIMEOUT_MS, DOWN_AFTER = 1000, 500, 1000, 2
+NODES = ["198.18.0.11:10053", "198.18.0.12:10053", "198.18.0.13:10053"]
+DEAD = "198.18.0.1:10053"  # the clients' address: nothing listens on 10053
+
+
+def write_config():
+    with open(os.path.join(t.ROOT, "config", "lab.json")) as f:
+        c = json.load(f)
+    c["nodes"] = [{"locator": a} for a in NODES + [DEAD]]
+    c["apps"] = {"echo": {"deadline_ms": 5000, "retries": 1}, "nothere": {}}
+    c["discovery"] = {"resolve_interval_ms": RESOLVE_MS, "info_interval_ms": INFO_MS,
+                      "timeout_ms": TIMEOUT_MS, "down_after": DOWN_AFTER}
+    fd, path = tempfile.mkstemp(prefix="sl-nodes-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(c, f)
+    return path
+
+
+def nodes():
+    return {n["locator"]: n for n in t.ctl("show", "nodes")[1]["nodes"]}
+
+
+def wait_for(pred, limit, step=0.05):
+    """Seconds until pred() is true; raises after `limit` s."""
+    t0 = time.monotonic()
+    while True:
+        v = pred()
+        if v:
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > limit:
+            raise AssertionError("condition not met within %.1f s" % limit)
+        time.sleep(step)
+
+
+def all_up_with_info():
+    ns = nodes()
+    for a in NODES:
+        n = ns[a]
+        e = n["apps"]["echo"]
+        if n["state"] != "up" or e["state"] != "present" or not e["endpoints"] or not e["info"]:
+            return False
+    return True
+
+
+def node_pid(k):
+    with open("/run/sluice/%s/node-%d/pid" % (t.NAME, k)) as f:
+        return int(f.read())
+
+
+def test():
+    cfg = write_config()
+    try:
+        t.lab("down", check=False)
+        t.lab("up", "--config", cfg)
+    finally:
+        os.unlink(cfg)
+    # Before any node runs, every locator refuses: all down.
+    wait_for(lambda: all(n["state"] == "down" for n in nodes().values()), 3)
+    r = t.lab("nodes", "3")
+    assert r.stdout.count("pid") == 3, r.stdout
+    el = wait_for(all_up_with_info, 2 * RESOLVE_MS / 1000.0)
+    t.log("3 nodes up with echo endpoints and info in %.2f s" % el)
+    ns = nodes()
+    for a in NODES:
+        n = ns[a]
+        e = n["apps"]["echo"]
+        ip = a.split(":")[0]
+        assert all(ep.startswith(ip + ":") for ep in e["endpoints"]), e
+        assert e["version"] >= 1, e
+        info = e["info"]
+        assert info["queue_capacity"] > 0 and info["pool_capacity"] > 0, info
+        assert n["failures"] == 0 and n["last_error"] == "", n
+        assert n["apps"]["nothere"]["state"] == "absent", n["apps"]["nothere"]
+        t.log("%s rtt %.3f ms, info rtt %.3f ms, info %s" % (a, n["rtt_ms"], info["rtt_ms"],
+                                                             json.dumps(info)))
+    # Requests through node 1 show up in its info figures (accepted, timing quantiles).
+    t.nsx("/usr/bin/python3", "-c",
+          "import sys; sys.path.insert(0, %r); import nodeclient as nc; "
+          "svc = nc.Service('echo', ('198.18.0.11', 10053)); "
+          "[nc.enqueue('echo', 'ping', [b'x'], svc=svc) for _ in range(20)]; svc.close()"
+          % os.path.join(t.ROOT, "tests", "integration", "node"))
+
+    def served():
+        i = nodes()[NODES[0]]["apps"]["echo"]["info"]
+        return i["accepted"] >= 20 and "50" in i["timings_ms"] and "99.95" in i["timings_ms"]
+    wait_for(served, 3 * INFO_MS / 1000.0)
+    t.log("node 1 after 20 requests: %s" % json.dumps(nodes()[NODES[0]]["apps"]["echo"]["info"]))
+    dead = ns[DEAD]
+    assert dead["state"] == "down", dead
+    assert "connection refused" in dead["last_error"], dead
+
+    apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
+    assert sorted(apps["echo"]["nodes"]) == NODES, apps["echo"]
+    assert apps["echo"]["endpoints"] == 3 and apps["echo"]["deadline_ms"] == 5000, apps["echo"]
+    assert apps["echo"]["retries"] == 1, apps["echo"]
+    assert apps["nothere"]["nodes"] == [] and sorted(apps["nothere"]["absent_on"]) == NODES, apps
+    assert apps["nothere"]["deadline_ms"] == 30000 and apps["nothere"]["retries"] == 2, apps
+
+    # SIGKILL node 2: down within down_after x interval + timeout.
+    bound = (DOWN_AFTER * RESOLVE_MS + TIMEOUT_MS) / 1000.0
+    os.kill(node_pid(2), 9)
+    el = wait_for(lambda: nodes()[NODES[1]]["state"] == "down", bound)
+    t.log("killed node marked down in %.2f s (bound %.1f s): %s" % (el, bound, nodes()[NODES[1]]["last_error"]))
+    assert el <= bound
+    apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
+    assert sorted(apps["echo"]["nodes"]) == [NODES[0], NODES[2]], apps["echo"]
+    assert nodes()[NODES[0]]["state"] == "up" and nodes()[NODES[2]]["state"] == "up"
+
+    # Restart it: up again within two intervals, with its new endpoint.
+    t.lab("nodes", "3")
+    el = wait_for(all_up_with_info, 2 * RESOLVE_MS / 1000.0)
+    t.log("restarted node up in %.2f s" % el)
+    apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
+    assert sorted(apps["echo"]["nodes"]) == NODES, apps["echo"]
+    log = t.lab_log()
+    assert "up -> down" in log and "down -> up" in log, log[-2000:]
+
+    # The table printer handles both replies.
+    for what in ("nodes", "apps"):
+        r = t.run([os.path.join(t.BUILD, "tools", "sluicectl"), "--socket", t.socket_path(), "show", what])
+        assert "198.18.0.11:10053" in r.stdout, r.stdout
+
+    # nodes-stop, then down leaves no node behind.
+    pids = [node_pid(k) for k in (1, 2, 3)]
+    t.lab("nodes-stop", "1")
+    wait_for(lambda: nodes()[NODES[0]]["state"] == "down", bound)
+    t.lab("down")
+    for p in pids:
+        assert not os.path.exists("/proc/%d" % p) or open("/proc/%d/stat" % p).read().split()[2] == "Z", p
+
+
+t.main(test, 90)
