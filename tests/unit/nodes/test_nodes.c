@@ -262,7 +262,7 @@ Test(info, figures)
 	cr_expect_eq(in.pool_active, 2);
 	cr_expect_eq(in.pool_capacity, 4);
 	cr_expect_float_eq(in.timings_ms[0], 3.0, 1e-9);
-	cr_expect_float_eq(in.timings_ms[1], -1.0, 1e-9, "75% not reported");
+	cr_expect_float_eq(in.timings_ms[1], -1.0, 1e-9, "75%% not reported");
 	cr_expect_float_eq(in.timings_ms[6], 12.5, 1e-9);
 	for (size_t n = 0; n < sb.size; n++)
 		cr_expect_eq(sl_nodes_parse_info(sb.data, n, &in, NULL, 0), -EAGAIN);
