@@ -17,15 +17,15 @@
 #include <rte_mempool.h>
 
 #include "sl_log.h"
+#include "sl_addr.h"
 #include "sluiced.h"
 
 static json_t *
 ip4_json(struct sl_ip4 a)
 {
-	char s[INET_ADDRSTRLEN];
+	char s[SL_IP4_STRLEN];
 
-	snprintf(s, sizeof(s), "%u.%u.%u.%u", a.v >> 24, (a.v >> 16) & 0xff, (a.v >> 8) & 0xff,
-		 a.v & 0xff);
+	sl_ip4_str(a, s);
 	return json_string(s);
 }
 
@@ -378,11 +378,10 @@ static void
 ping_finish(struct app *app, struct app_ping *p)
 {
 	json_t *data;
-	char dst[INET_ADDRSTRLEN];
+	char dst[SL_IP4_STRLEN];
 
 	(void)app;
-	snprintf(dst, sizeof(dst), "%u.%u.%u.%u", p->dst.v >> 24, (p->dst.v >> 16) & 0xff,
-		 (p->dst.v >> 8) & 0xff, p->dst.v & 0xff);
+	sl_ip4_str(p->dst, dst);
 	if (p->received == 0) {
 		if (p->last_error != 0)
 			sl_ctl_reply_err(p->req, "ping %s from worker %u: %s", dst, p->worker,
@@ -551,12 +550,11 @@ static void
 test_finish(struct app *app, const char *why)
 {
 	struct app_test *t = &app->test;
-	char dst[INET_ADDRSTRLEN];
+	char dst[SL_IP4_STRLEN];
 	json_t *by = json_array();
 	double secs = (double)(app_now_ms() - t->t0_ms) / 1000.0;
 
-	snprintf(dst, sizeof(dst), "%u.%u.%u.%u", t->dst.v >> 24, (t->dst.v >> 16) & 0xff,
-		 (t->dst.v >> 8) & 0xff, t->dst.v & 0xff);
+	sl_ip4_str(t->dst, dst);
 	for (unsigned int w = 0; w < app->dp->n_workers; w++)
 		json_array_append_new(by, json_integer(t->by_worker[w]));
 	if (t->verified == 0 && t->count > 0) {

@@ -12,6 +12,7 @@
  * is recognised and refused with its own message until the data plane can use it.
  */
 #include "config.h"
+#include "sl_addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -270,13 +271,6 @@ cfg_inaddr_parse(const char *s, size_t n, struct sl_inaddr *out)
 		}
 	}
 	return -EINVAL;
-}
-
-static void
-cfg_ip4_str(struct sl_ip4 ip, char out[CFG_IP4_STRLEN])
-{
-	snprintf(out, CFG_IP4_STRLEN, "%u.%u.%u.%u", ip.v >> 24, ip.v >> 16 & 0xff,
-		 ip.v >> 8 & 0xff, ip.v & 0xff);
 }
 
 /** Why `ip` cannot be a host address (an interface or a next hop), or NULL if it can. */
@@ -705,12 +699,12 @@ cfg_port_address(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_f
 	rc = cfg_prefix_value(ctx, s, &port->addr, &port->prefix_len);
 	if (rc < 0)
 		return rc;
-	cfg_ip4_str(port->addr, a);
+	sl_ip4_str(port->addr, a);
 	why = cfg_ip4_unusable(port->addr);
 	if (why != NULL)
 		return cfg_err(ctx, "%s is %s", a, why);
 	mask = sl_ip4_mask(port->prefix_len);
-	cfg_ip4_str((struct sl_ip4){port->addr.v & mask}, net);
+	sl_ip4_str((struct sl_ip4){port->addr.v & mask}, net);
 	/* RFC 3021: /31 and /32 have no network or broadcast address. */
 	if (port->prefix_len < 31 && (port->addr.v & ~mask) == 0)
 		return cfg_err(ctx, "%s is the network address of %s/%u", a, net, port->prefix_len);
@@ -737,7 +731,7 @@ cfg_nexthop_value(struct cfg_ctx *ctx, json_t *val, struct sl_ip4 *ip)
 	if (why != NULL) {
 		char a[CFG_IP4_STRLEN];
 
-		cfg_ip4_str(*ip, a);
+		sl_ip4_str(*ip, a);
 		return cfg_err(ctx, "%s is %s", a, why);
 	}
 	return 0;
@@ -799,8 +793,8 @@ cfg_route_dst(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_fiel
 	if ((r->dst.v & ~mask) != 0) {
 		char a[CFG_IP4_STRLEN], net[CFG_IP4_STRLEN];
 
-		cfg_ip4_str(r->dst, a);
-		cfg_ip4_str((struct sl_ip4){r->dst.v & mask}, net);
+		sl_ip4_str(r->dst, a);
+		sl_ip4_str((struct sl_ip4){r->dst.v & mask}, net);
 		return cfg_err(ctx, "%s/%u has host bits set (the network is %s/%u)", a,
 			       r->prefix_len, net, r->prefix_len);
 	}
@@ -948,8 +942,8 @@ cfg_check_nexthop(struct cfg_ctx *ctx, const struct sl_cfg_port *p, struct sl_ip
 	uint32_t mask = sl_ip4_mask(p->prefix_len);
 	char a[CFG_IP4_STRLEN], net[CFG_IP4_STRLEN];
 
-	cfg_ip4_str(ip, a);
-	cfg_ip4_str((struct sl_ip4){p->addr.v & mask}, net);
+	sl_ip4_str(ip, a);
+	sl_ip4_str((struct sl_ip4){p->addr.v & mask}, net);
 	if ((ip.v & mask) != (p->addr.v & mask))
 		return cfg_err(ctx, "%s is not on the port's subnet %s/%u", a, net, p->prefix_len);
 	if (ip.v == p->addr.v)
@@ -1000,7 +994,7 @@ cfg_port_check(struct cfg_ctx *ctx, struct sl_config *cfg, unsigned int idx)
 		}
 		if (o->addr.v == p->addr.v) {
 			cfg_push_key(ctx, "address");
-			cfg_ip4_str(p->addr, a);
+			sl_ip4_str(p->addr, a);
 			return cfg_err(ctx, "duplicate of ports[%u].address %s", j, a);
 		}
 	}
@@ -1021,7 +1015,7 @@ cfg_port_check(struct cfg_ctx *ctx, struct sl_config *cfg, unsigned int idx)
 		cfg_push_key(ctx, "dst");
 		for (unsigned int j = 0; j < i; j++) {
 			if (rt->r[j].dst.v == r->dst.v && rt->r[j].prefix_len == r->prefix_len) {
-				cfg_ip4_str(r->dst, a);
+				sl_ip4_str(r->dst, a);
 				return cfg_err(ctx, "duplicate of ports[%u].routes[%u].dst %s/%u",
 					       idx, j, a, r->prefix_len);
 			}
@@ -1177,7 +1171,7 @@ cfg_listeners(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_fiel
 			    cfg->listeners[j].port == l->port) {
 				char a[CFG_IP4_STRLEN];
 
-				cfg_ip4_str(l->addr, a);
+				sl_ip4_str(l->addr, a);
 				return cfg_err(ctx, "duplicate of listeners[%zu].address %s:%u", j,
 					       a, l->port);
 			}
@@ -1233,7 +1227,7 @@ cfg_node_locator(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_f
 	if (why != NULL && n->addr.v >> 24 != 127) {
 		char a[CFG_IP4_STRLEN];
 
-		cfg_ip4_str(n->addr, a);
+		sl_ip4_str(n->addr, a);
 		return cfg_err(ctx, "%s is %s", a, why);
 	}
 	return 0;
@@ -1269,7 +1263,7 @@ cfg_nodes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f
 			if (cfg->nodes[j].addr.v == n->addr.v && cfg->nodes[j].port == n->port) {
 				char a[CFG_IP4_STRLEN];
 
-				cfg_ip4_str(n->addr, a);
+				sl_ip4_str(n->addr, a);
 				return cfg_err(ctx, "duplicate of nodes[%zu].locator %s:%u", j, a,
 					       n->port);
 			}
@@ -1346,7 +1340,7 @@ cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
 			cfg_push_key(ctx, "listeners");
 			cfg_push_index(ctx, i);
 			cfg_push_key(ctx, "address");
-			cfg_ip4_str(l->addr, a);
+			sl_ip4_str(l->addr, a);
 			return cfg_err(ctx, "%s is not the address of any port", a);
 		}
 		if (l->protocol != SL_PROTO_HTTP && (l->health || l->mirror)) {

@@ -8,6 +8,7 @@
  * discovery.down_after consecutive failed rounds.
  */
 #include "nodes.h"
+#include "sl_addr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -83,13 +84,6 @@ static void
 nodes_changed(struct sl_nodes *n)
 {
 	n->snap.generation++;
-}
-
-static void
-ip_str(struct sl_ip4 ip, char out[16])
-{
-	snprintf(out, 16, "%u.%u.%u.%u", ip.v >> 24, ip.v >> 16 & 0xff, ip.v >> 8 & 0xff,
-		 ip.v & 0xff);
 }
 
 /*
@@ -501,7 +495,7 @@ node_set_state(struct sl_nodes *n, unsigned int i, uint8_t st, uint64_t now_ms)
 
 	if (sn->state == st)
 		return;
-	ip_str(sn->locator, a);
+	sl_ip4_str(sn->locator, a);
 	if (st == SL_NODE_UP)
 		NODES_LOG(NOTICE, "node %u (%s:%u) %s -> up", i, a, sn->locator_port,
 			  state_name(sn->state));

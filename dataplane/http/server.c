@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "sl_addr.h"
 #include "sl_util.h"
 
 #define SEG_ROOM 2048 /* what we ask of seg_alloc for answers (it may give less) */
@@ -24,14 +25,6 @@ static inline uint32_t
 min_u32(uint64_t a, uint64_t b)
 {
 	return (uint32_t)(a < b ? a : b);
-}
-
-/* a.b.c.d of a host-order address */
-static void
-ip4_str(struct sl_ip4 a, char *buf, size_t n)
-{
-	snprintf(buf, n, "%u.%u.%u.%u", a.v >> 24, (a.v >> 16) & 0xff, (a.v >> 8) & 0xff,
-		 a.v & 0xff);
 }
 
 const char *const sl_http_stats_names[] = {
@@ -692,7 +685,7 @@ dump_forward(struct sl_http_conn *hc, struct obuf *ob)
 {
 	const struct sl_http1_parser *p = &hc->p;
 	bool absolute = p->req.form == SL_HTTP1_F_ABSOLUTE;
-	char ip[16];
+	char ip[SL_IP4_STRLEN];
 
 	/* RFC 9112 3.2.2: with an absolute-form target, the Host a proxy forwards is the
 	 * target's authority, whatever Host said */
@@ -726,7 +719,7 @@ dump_forward(struct sl_http_conn *hc, struct obuf *ob)
 		ob_span(ob, hc, h->val_off, h->val_len);
 		ob_str(ob, ", ");
 	}
-	ip4_str(hc->c->tuple.raddr, ip, sizeof(ip));
+	sl_ip4_str(hc->c->tuple.raddr, ip);
 	ob_str(ob, ip);
 	ob_str(ob, "\nforward: X-Request-Id: ");
 	ob_put(ob, hc->reqid, hc->reqid_len);
@@ -961,8 +954,6 @@ on_head(struct sl_http_conn *hc)
 static bool
 request_done(struct sl_http_conn *hc)
 {
-	struct sl_http_server *srv = hc->srv;
-
 	if (hc->route == R_MIRROR && !mirror_end(hc))
 		return false;
 	hc->route = R_NONE;
@@ -975,7 +966,6 @@ request_done(struct sl_http_conn *hc)
 	hc->reqid_len = 0;
 	hc->have_head = false;
 	sl_http1_reset(&hc->p);
-	(void)srv;
 	return true;
 }
 
