@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend-t.h"
 #include "impair-t.h"
 #include "server.h"
 #include "lcore-t.h"
@@ -71,6 +72,7 @@ struct sl_worker {
 	uint16_t next_lport; /* where the search for a local port goes on */
 	unsigned int n_http;
 	struct sl_http_server *http[16]; /* one per HTTP listener */
+	struct sl_be_stats *be_stats;	 /* dispatch counters (backend-t.h), this worker's */
 	struct sl_worker_port ports[SL_MAX_PORTS];
 } SL_CACHE_ALIGNED;
 
@@ -127,6 +129,9 @@ struct sl_dp {
 	int ctl_efd;		    /* eventfd: rung after posting to ctl_inbox */
 	int stop;		    /* atomic: set by control to end the loops */
 	int sw_rss; /* several workers and a port that cannot steer: owners by sl_flow_owner */
+	/* the dispatch view (backend-t.h): swapped by the control thread, read by the workers
+	 * (__atomic_load_n acquire), the old one freed after an RCU QSBR grace period */
+	struct sl_cluster *cluster;
 	struct sl_worker *workers[SL_MAX_WORKERS];
 };
 
