@@ -32,6 +32,7 @@ const char *const sl_http_stats_names[] = {
 	SL_HTTP_STATS(SL_HTTP_STATS_NAME)
 #undef SL_HTTP_STATS_NAME
 		"active",
+		"inflight",
 };
 
 enum conn_timer {
@@ -61,6 +62,7 @@ struct sl_http_conn {
 	bool peer_closed;
 	bool chunked_out; /* the mirror answers with chunked framing */
 	bool have_head;	  /* the current request's head was parsed */
+	bool inflight;	  /* counted in stats.inflight */
 	/* received bytes: rx_abs is the stream offset of rx->data[rx_off] */
 	struct sl_tcp_seg *rx, *rx_tail;
 	uint32_t rx_off;
@@ -338,6 +340,8 @@ conn_put(struct sl_http_conn *hc)
 
 	t_disarm(hc);
 	rx_free_all(hc);
+	if (hc->inflight)
+		srv->stats.inflight--;
 	if (hc->out != NULL)
 		sl_tcp_seg_free_chain(st, hc->out);
 	hc->out_tail = NULL;
@@ -488,6 +492,10 @@ answer_text(struct sl_http_conn *hc, int status, const char *text, const char *d
 static void
 begin_linger(struct sl_http_conn *hc)
 {
+	if (hc->inflight) { /* its answer is queued: nothing more to wait for */
+		hc->srv->stats.inflight--;
+		hc->inflight = false;
+	}
 	hc->lingering = true;
 	hc->fin_pending = true;
 	conn_flush(hc);
@@ -916,6 +924,8 @@ on_head(struct sl_http_conn *hc)
 	bool mirror = srv->conf.mirror && path_is(hc, "/-/mirror");
 
 	srv->stats.requests++;
+	srv->stats.inflight++;
+	hc->inflight = true;
 	hc->have_head = true;
 	reqid_make(hc);
 	if (!(r->flags & SL_HTTP1_R_KEEP_ALIVE) || srv->draining)
@@ -957,6 +967,10 @@ request_done(struct sl_http_conn *hc)
 	if (hc->route == R_MIRROR && !mirror_end(hc))
 		return false;
 	hc->route = R_NONE;
+	if (hc->inflight) {
+		hc->srv->stats.inflight--;
+		hc->inflight = false;
+	}
 	if (hc->close_after) {
 		rx_release(hc, hc->fed_abs);
 		begin_linger(hc);

@@ -72,7 +72,9 @@ struct sl_http_stats {
 #define SL_HTTP_STATS_FIELD(n) uint64_t n;
 	SL_HTTP_STATS(SL_HTTP_STATS_FIELD)
 #undef SL_HTTP_STATS_FIELD
-	uint64_t active; /* connections now */
+	uint64_t active;   /* connections now */
+	uint64_t inflight; /* requests now: from the head to the end of the answer (or the
+			    * connection's end); what a drain waits for */
 };
 
 extern const char *const sl_http_stats_names[];
