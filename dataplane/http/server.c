@@ -16,10 +16,11 @@
 #include <string.h>
 
 #include "server.h"
+#include "tcp-buf.h"
 #include "sl_addr.h"
 #include "sl_util.h"
 
-#define SEG_ROOM 2048 /* what we ask of seg_alloc for answers (it may give less) */
+
 
 static inline uint32_t
 min_u32(uint64_t a, uint64_t b)
@@ -92,85 +93,6 @@ struct sl_http_conn {
 
 /* ---- output chains ---- */
 
-/* An answer under construction: a chain of buffers filled in order. */
-struct obuf {
-	struct sl_tcp_stack *st;
-	struct sl_tcp_seg *head, *tail;
-	uint32_t cap; /* room of tail */
-	uint32_t len; /* bytes in the chain */
-	bool fail;
-};
-
-static void
-ob_init(struct obuf *ob, struct sl_tcp_stack *st)
-{
-	*ob = (struct obuf){.st = st};
-}
-
-static void
-ob_put(struct obuf *ob, const void *data, uint32_t n)
-{
-	const uint8_t *s = data;
-
-	while (n > 0 && !ob->fail) {
-		uint32_t k;
-
-		if (ob->tail == NULL || ob->tail->len == ob->cap) {
-			struct sl_tcp_seg *seg = sl_tcp_seg_alloc(ob->st, SEG_ROOM);
-
-			if (seg == NULL) {
-				ob->fail = true;
-				return;
-			}
-			ob->cap = seg->len;
-			seg->len = 0;
-			seg->next = NULL;
-			if (ob->tail != NULL)
-				ob->tail->next = seg;
-			else
-				ob->head = seg;
-			ob->tail = seg;
-		}
-		k = min_u32(n, ob->cap - ob->tail->len);
-		memcpy(ob->tail->data + ob->tail->len, s, k);
-		ob->tail->len += k;
-		ob->len += k;
-		s += k;
-		n -= k;
-	}
-}
-
-static void
-ob_str(struct obuf *ob, const char *s)
-{
-	ob_put(ob, s, (uint32_t)strlen(s));
-}
-
-static void ob_fmt(struct obuf *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ob_fmt(struct obuf *ob, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		ob_put(ob, buf, min_u32((uint32_t)n, sizeof(buf) - 1));
-}
-
-static void
-ob_free(struct obuf *ob)
-{
-	if (ob->head != NULL)
-		sl_tcp_seg_free_chain(ob->st, ob->head);
-	ob->head = ob->tail = NULL;
-	ob->len = 0;
-}
-
 /* ---- received bytes ---- */
 
 /* Copy `len` bytes at message position `off` out of the received chain into `dst`. */
@@ -200,7 +122,7 @@ rx_copy(const struct sl_http_conn *hc, uint32_t off, uint32_t len, uint8_t *dst)
 
 /* Append a span of the message to an answer, straight from the received buffers. */
 static void
-ob_span(struct obuf *ob, const struct sl_http_conn *hc, uint32_t off, uint32_t len)
+ob_span(struct sl_obuf *ob, const struct sl_http_conn *hc, uint32_t off, uint32_t len)
 {
 	uint8_t tmp[256];
 
@@ -208,7 +130,7 @@ ob_span(struct obuf *ob, const struct sl_http_conn *hc, uint32_t off, uint32_t l
 		uint32_t k = min_u32(len, sizeof(tmp));
 
 		rx_copy(hc, off, k, tmp);
-		ob_put(ob, tmp, k);
+		sl_ob_put(ob, tmp, k);
 		off += k;
 		len -= k;
 	}
@@ -387,12 +309,12 @@ conn_flush(struct sl_http_conn *hc)
 /* Add an answer to what goes out. @return false when the connection is gone (no buffer
  * for the answer: it is reset). */
 static bool
-conn_send(struct sl_http_conn *hc, struct obuf *ob)
+conn_send(struct sl_http_conn *hc, struct sl_obuf *ob)
 {
 	struct sl_tcp_stack *st = hc->srv->st;
 
 	if (ob->fail) {
-		ob_free(ob);
+		sl_ob_free(ob);
 		hc->srv->stats.out_of_buffers++;
 		sl_tcp_abort(hc->c, sl_tcp_stack_now(st));
 		conn_put(hc);
@@ -440,27 +362,27 @@ count_status(struct sl_http_server *srv, int status)
 
 /* The status line and the fields every answer carries. `len` < 0: chunked. */
 static void
-put_head(struct sl_http_conn *hc, struct obuf *ob, int status, int64_t len, const char *ctype)
+put_head(struct sl_http_conn *hc, struct sl_obuf *ob, int status, int64_t len, const char *ctype)
 {
-	ob_fmt(ob, "HTTP/1.1 %d %s\r\n", status, sl_http1_reason(status));
+	sl_ob_fmt(ob, "HTTP/1.1 %d %s\r\n", status, sl_http1_reason(status));
 	if (ctype != NULL)
-		ob_fmt(ob, "Content-Type: %s\r\n", ctype);
+		sl_ob_fmt(ob, "Content-Type: %s\r\n", ctype);
 	if (len >= 0)
-		ob_fmt(ob, "Content-Length: %lld\r\n", (long long)len);
+		sl_ob_fmt(ob, "Content-Length: %lld\r\n", (long long)len);
 	else
-		ob_str(ob, "Transfer-Encoding: chunked\r\n");
+		sl_ob_str(ob, "Transfer-Encoding: chunked\r\n");
 	if (hc->reqid_len == 0) { /* an answer before the head was read: an id all the same */
 		reqid_new(hc->srv, hc->reqid);
 		hc->reqid_len = 32;
 	}
-	ob_str(ob, "X-Request-Id: ");
-	ob_put(ob, hc->reqid, hc->reqid_len);
-	ob_str(ob, "\r\n");
+	sl_ob_str(ob, "X-Request-Id: ");
+	sl_ob_put(ob, hc->reqid, hc->reqid_len);
+	sl_ob_str(ob, "\r\n");
 	if (hc->close_after)
-		ob_str(ob, "Connection: close\r\n");
+		sl_ob_str(ob, "Connection: close\r\n");
 	else if (hc->p.req.minor == 0)
-		ob_str(ob, "Connection: keep-alive\r\n");
-	ob_str(ob, "\r\n");
+		sl_ob_str(ob, "Connection: keep-alive\r\n");
+	sl_ob_str(ob, "\r\n");
 }
 
 /* A short text answer. HEAD gets the fields only. */
@@ -470,17 +392,17 @@ answer_text(struct sl_http_conn *hc, int status, const char *text, const char *d
 	struct sl_http_server *srv = hc->srv;
 	bool head = hc->have_head && hc->p.req.method_id == SL_HTTP1_M_HEAD;
 	char body[320];
-	struct obuf ob;
+	struct sl_obuf ob;
 	int n;
 
 	n = snprintf(body, sizeof(body), "%d %s%s%s\n", status, text, detail ? ": " : "",
 		     detail ? detail : "");
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = (int)strlen(body);
-	ob_init(&ob, srv->st);
+	sl_ob_init(&ob, srv->st);
 	put_head(hc, &ob, status, n, "text/plain");
 	if (!head)
-		ob_put(&ob, body, (uint32_t)n);
+		sl_ob_put(&ob, body, (uint32_t)n);
 	count_status(srv, status);
 	hc->route = R_DONE;
 	return conn_send(hc, &ob);
@@ -689,7 +611,7 @@ target_authority(const struct sl_http_conn *hc, uint32_t *a, uint32_t *b)
 
 /* The fields a backend would get, as "<prefix>Name: value\n" lines. */
 static void
-dump_forward(struct sl_http_conn *hc, struct obuf *ob)
+dump_forward(struct sl_http_conn *hc, struct sl_obuf *ob)
 {
 	const struct sl_http1_parser *p = &hc->p;
 	bool absolute = p->req.form == SL_HTTP1_F_ABSOLUTE;
@@ -701,23 +623,23 @@ dump_forward(struct sl_http_conn *hc, struct obuf *ob)
 		uint32_t a, b;
 
 		target_authority(hc, &a, &b);
-		ob_str(ob, "forward: Host: ");
+		sl_ob_str(ob, "forward: Host: ");
 		ob_span(ob, hc, p->req.target.off + a, b - a);
-		ob_str(ob, "\n");
+		sl_ob_str(ob, "\n");
 	}
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
 		if (!fwd_keep(hc, i) || (absolute && h->id == SL_HTTP1_H_HOST))
 			continue;
-		ob_str(ob, "forward: ");
+		sl_ob_str(ob, "forward: ");
 		ob_span(ob, hc, h->name_off, h->name_len);
-		ob_str(ob, ": ");
+		sl_ob_str(ob, ": ");
 		ob_span(ob, hc, h->val_off, h->val_len);
-		ob_str(ob, "\n");
+		sl_ob_str(ob, "\n");
 	}
 	/* X-Forwarded-For: the values received, in order, then the client */
-	ob_str(ob, "forward: X-Forwarded-For: ");
+	sl_ob_str(ob, "forward: X-Forwarded-For: ");
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
@@ -725,13 +647,13 @@ dump_forward(struct sl_http_conn *hc, struct obuf *ob)
 		    h->val_len == 0)
 			continue;
 		ob_span(ob, hc, h->val_off, h->val_len);
-		ob_str(ob, ", ");
+		sl_ob_str(ob, ", ");
 	}
 	sl_ip4_str(hc->c->tuple.raddr, ip);
-	ob_str(ob, ip);
-	ob_str(ob, "\nforward: X-Request-Id: ");
-	ob_put(ob, hc->reqid, hc->reqid_len);
-	ob_str(ob, "\n");
+	sl_ob_str(ob, ip);
+	sl_ob_str(ob, "\nforward: X-Request-Id: ");
+	sl_ob_put(ob, hc->reqid, hc->reqid_len);
+	sl_ob_str(ob, "\n");
 }
 
 /* ---- endpoints ---- */
@@ -768,29 +690,29 @@ static void
 mirror_begin(struct sl_http_conn *hc)
 {
 	const struct sl_http1_parser *p = &hc->p;
-	struct obuf ob;
+	struct sl_obuf ob;
 
-	ob_init(&ob, hc->srv->st);
-	ob_str(&ob, "method: ");
+	sl_ob_init(&ob, hc->srv->st);
+	sl_ob_str(&ob, "method: ");
 	ob_span(&ob, hc, p->req.method.off, p->req.method.len);
-	ob_str(&ob, "\ntarget: ");
+	sl_ob_str(&ob, "\ntarget: ");
 	ob_span(&ob, hc, p->req.target.off, p->req.target.len);
-	ob_fmt(&ob, "\nversion: HTTP/1.%u\n", p->req.minor);
+	sl_ob_fmt(&ob, "\nversion: HTTP/1.%u\n", p->req.minor);
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
-		ob_str(&ob, "header: ");
+		sl_ob_str(&ob, "header: ");
 		ob_span(&ob, hc, h->name_off, h->name_len);
-		ob_str(&ob, ": ");
+		sl_ob_str(&ob, ": ");
 		ob_span(&ob, hc, h->val_off, h->val_len);
-		ob_str(&ob, "\n");
+		sl_ob_str(&ob, "\n");
 	}
 	dump_forward(hc, &ob);
 	hc->m_dump = ob.head;
 	hc->m_dump_tail = ob.tail;
 	hc->m_dump_len = ob.len;
 	if (ob.fail) {
-		ob_free(&ob);
+		sl_ob_free(&ob);
 		hc->m_dump = NULL;
 		hc->m_dump_len = UINT32_MAX; /* reported at the end */
 	}
@@ -808,12 +730,12 @@ mirror_body(struct sl_http_conn *hc, const uint8_t *b, uint32_t n)
 {
 	hc->m_crc = sl_http_crc32(hc->m_crc, b, n);
 	if (hc->m_body_len + n <= SL_HTTP_MIRROR_BODY) {
-		struct obuf ob = {.st = hc->srv->st,
+		struct sl_obuf ob = {.st = hc->srv->st,
 				  .head = hc->m_body,
 				  .tail = hc->m_body_tail,
 				  .cap = hc->m_body_cap};
 
-		ob_put(&ob, b, n);
+		sl_ob_put(&ob, b, n);
 		hc->m_body = ob.head;
 		hc->m_body_tail = ob.tail;
 		hc->m_body_cap = ob.cap;
@@ -834,7 +756,7 @@ mirror_end(struct sl_http_conn *hc)
 	const struct sl_http1_parser *p = &hc->p;
 	bool head = p->req.method_id == SL_HTTP1_M_HEAD;
 	bool echo = hc->m_body_len <= SL_HTTP_MIRROR_BODY;
-	struct obuf tail, out;
+	struct sl_obuf tail, out;
 	struct sl_tcp_seg *parts[3];
 	uint64_t total;
 
@@ -844,33 +766,33 @@ mirror_end(struct sl_http_conn *hc)
 		fail_request(hc, 503, "out of buffers");
 		return false;
 	}
-	ob_init(&tail, srv->st);
+	sl_ob_init(&tail, srv->st);
 	for (int i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
 		if (!(h->flags & SL_HTTP1_HF_TRAILER))
 			continue;
-		ob_str(&tail, "trailer: ");
+		sl_ob_str(&tail, "trailer: ");
 		ob_span(&tail, hc, h->name_off, h->name_len);
-		ob_str(&tail, ": ");
+		sl_ob_str(&tail, ": ");
 		ob_span(&tail, hc, h->val_off, h->val_len);
-		ob_str(&tail, "\n");
+		sl_ob_str(&tail, "\n");
 	}
-	ob_fmt(&tail, "body-length: %llu\nbody-crc32: %08x\n\n", (unsigned long long)hc->m_body_len,
+	sl_ob_fmt(&tail, "body-length: %llu\nbody-crc32: %08x\n\n", (unsigned long long)hc->m_body_len,
 	       hc->m_crc);
 	total = (uint64_t)hc->m_dump_len + tail.len + (echo ? hc->m_body_len : 0);
 
-	ob_init(&out, srv->st);
+	sl_ob_init(&out, srv->st);
 	put_head(hc, &out, 200, hc->chunked_out ? -1 : (int64_t)total, "text/plain");
 	if (tail.fail || out.fail) {
-		ob_free(&tail);
+		sl_ob_free(&tail);
 		out.fail = true;
 		return conn_send(hc, &out);
 	}
 	count_status(srv, 200);
 	hc->route = R_DONE;
 	if (head) {
-		ob_free(&tail);
+		sl_ob_free(&tail);
 		if (hc->m_dump != NULL)
 			sl_tcp_seg_free_chain(srv->st, hc->m_dump);
 		if (hc->m_body != NULL)
@@ -894,9 +816,9 @@ mirror_end(struct sl_http_conn *hc)
 
 			s->next = NULL;
 			if (hc->chunked_out && s->len > 0) {
-				ob_fmt(&out, "%x\r\n", s->len);
-				ob_put(&out, s->data, s->len);
-				ob_str(&out, "\r\n");
+				sl_ob_fmt(&out, "%x\r\n", s->len);
+				sl_ob_put(&out, s->data, s->len);
+				sl_ob_str(&out, "\r\n");
 				sl_tcp_seg_free_chain(srv->st, s);
 			} else if (out.tail != NULL && s->len > 0) {
 				out.tail->next = s; /* the buffer itself: no copy */
@@ -910,7 +832,7 @@ mirror_end(struct sl_http_conn *hc)
 		}
 	}
 	if (hc->chunked_out)
-		ob_str(&out, "0\r\n\r\n");
+		sl_ob_str(&out, "0\r\n\r\n");
 	return conn_send(hc, &out);
 }
 
@@ -945,10 +867,10 @@ on_head(struct sl_http_conn *hc)
 	if (mirror) {
 		mirror_begin(hc);
 		if (has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE) && r->minor == 1) {
-			struct obuf ob;
+			struct sl_obuf ob;
 
-			ob_init(&ob, srv->st);
-			ob_str(&ob, "HTTP/1.1 100 Continue\r\n\r\n");
+			sl_ob_init(&ob, srv->st);
+			sl_ob_str(&ob, "HTTP/1.1 100 Continue\r\n\r\n");
 			srv->stats.continues++;
 			return conn_send(hc, &ob);
 		}
@@ -1096,20 +1018,20 @@ http_accepted(void *app, struct sl_tcp_conn *c)
 
 	if (hc == NULL) {
 		/* over the limit: a 503 from a buffer of its own, then the close */
-		struct obuf ob;
+		struct sl_obuf ob;
 
 		srv->stats.conns_refused++;
-		ob_init(&ob, srv->st);
+		sl_ob_init(&ob, srv->st);
 		char id[33] = "";
 
 		reqid_new(srv, id);
-		ob_fmt(&ob,
+		sl_ob_fmt(&ob,
 		       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
 		       "Content-Length: 34\r\nX-Request-Id: %s\r\nConnection: close\r\n\r\n"
 		       "503 Service Unavailable: too busy\n",
 		       id);
 		if (ob.fail || sl_tcp_send(c, ob.head, sl_tcp_stack_now(srv->st)) != 0) {
-			ob_free(&ob);
+			sl_ob_free(&ob);
 			return -ENOMEM;
 		}
 		sl_tcp_set_user(c, NULL);

@@ -1016,3 +1016,9 @@ sl_mp_raw_eq(const struct sl_mp_raw *r, const void *s, uint32_t n)
 	}
 	return true;
 }
+
+int
+sl_mp_hdr(const uint8_t *b, uint32_t avail, struct sl_mp_obj *o)
+{
+	return mp_hdr(b, avail, 0, o);
+}

@@ -94,6 +94,13 @@ int sl_mp_cur_copy(const struct sl_mp_cur *c, void *dst, uint32_t n);
 int sl_mp_cur_advance(struct sl_mp_cur *c, uint32_t n);
 
 /**
+ * Decode one object header from a flat buffer (any spec). For str/bin/ext o->v.len is the
+ * length of the body that follows; containers' elements follow.
+ * @return the header's length, 0 when more bytes are needed, -EBADMSG when invalid.
+ */
+int sl_mp_hdr(const uint8_t *b, uint32_t avail, struct sl_mp_obj *o);
+
+/**
  * Decode the header of the next object without advancing.
  * @return 0; -EBADMSG when malformed or truncated within the view.
  */

@@ -1,0 +1,54 @@
+/**
+ * @file
+ * Output chains for applications of sluice's TCP: bytes appended in order into buffers from
+ * sl_tcp_seg_alloc(), ready for sl_tcp_send(). The first allocation failure sticks in `fail`
+ * and makes every later append a no-op, so a sequence of appends is checked once.
+ */
+#ifndef SL_TCP_BUF_H
+#define SL_TCP_BUF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcp.h"
+
+#define SL_OBUF_ROOM 2048 /* what is asked of seg_alloc per buffer (it may give less) */
+
+struct sl_obuf {
+	struct sl_tcp_stack *st;
+	struct sl_tcp_seg *head, *tail;
+	uint32_t cap; /* room of tail */
+	uint32_t len; /* bytes in the chain */
+	bool fail;
+};
+
+static inline void
+sl_ob_init(struct sl_obuf *ob, struct sl_tcp_stack *st)
+{
+	*ob = (struct sl_obuf){.st = st};
+}
+
+void sl_ob_put(struct sl_obuf *ob, const void *data, uint32_t n);
+
+void sl_ob_str(struct sl_obuf *ob, const char *s);
+
+void sl_ob_fmt(struct sl_obuf *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Append a chain (ownership passes; no copy). */
+void sl_ob_link(struct sl_obuf *ob, struct sl_tcp_seg *chain);
+
+/** Free what was built. */
+void sl_ob_free(struct sl_obuf *ob);
+
+/** Take the chain out (the buffer is empty after). */
+static inline struct sl_tcp_seg *
+sl_ob_take(struct sl_obuf *ob)
+{
+	struct sl_tcp_seg *h = ob->head;
+
+	ob->head = ob->tail = NULL;
+	ob->len = ob->cap = 0;
+	return h;
+}
+
+#endif /* SL_TCP_BUF_H */
