@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
+#include "native-err.h"
+#include "native-hpack.h"
+#include "native-mp.h"
 #include "server.h"
 #include "tcp-buf.h"
 #include "sl_addr.h"
@@ -49,7 +53,21 @@ enum route {
 	R_NONE = 0, /* nothing decided: between requests */
 	R_DONE,	    /* a final answer is queued; the rest of the request is read and dropped */
 	R_MIRROR,   /* /-/mirror: answered at the end of the request */
+	R_DISPATCH, /* a node: the body is gathered, then sent at the end of the request */
 };
+
+/* Where the reply of a dispatched request is. */
+enum reply_state {
+	RS_NONE = 0,
+	RS_WAIT,  /* nothing came from the node yet: a retry is still possible */
+	RS_FIRST, /* gathering the first chunk [code, headers] */
+	RS_BODY,  /* the head went to the client; body chunks follow */
+};
+
+#define FIRST_CHUNK_MAX 65536	 /* bytes of a reply's [code, headers] */
+#define PAUSE_BYTES (256 * 1024) /* a reply waiting for a slow client pauses its node */
+
+static void dispatch_release(struct sl_http_conn *hc);
 
 struct sl_http_conn {
 	struct sl_tcp_conn *c; /* NULL: free slot */
@@ -88,6 +106,26 @@ struct sl_http_conn {
 	uint32_t m_crc;
 	uint8_t reqid_len;
 	char reqid[SL_HTTP_REQID_MAX];
+	/* dispatch: the request packed for the node, kept for retries until a reply comes */
+	struct sl_be_chan ch;
+	struct sl_obuf q_head, q_body, r_first;
+	uint64_t tried;	     /* nodes tried (bit per node index) */
+	uint64_t t_start_us; /* the head was parsed */
+	uint64_t d_deadline_us;
+	uint32_t d_ms; /* the deadline: the app's, or X-Request-Timeout when lower */
+	uint64_t r_left;  /* reply body bytes still owed by a Content-Length */
+	uint64_t r_bytes; /* reply body bytes received */
+	uint16_t app, node, status;
+	uint8_t attempts, rstate, event_len, uri_slash;
+	bool waiting;	  /* the request is at a node: later requests wait */
+	bool in_process;  /* process() is on the stack */
+	bool be_paused;	  /* this channel paused its backend connection */
+	bool r_len, r_chunked, r_nobody, r_eof_empty;
+	uint32_t uri_off, uri_len; /* what the app gets as its URI (message offsets) */
+	char event[SL_CL_NAME_MAX];
+	uint8_t l_method_len, l_uri_len; /* for the access log (the head is gone by then) */
+	char l_method[12];
+	char l_uri[SL_ALOG_URI_MAX];
 	struct sl_http1_parser p;
 };
 
@@ -249,6 +287,7 @@ conn_get(struct sl_http_server *srv)
 	hc = &srv->slab[i];
 	memset(hc, 0, offsetof(struct sl_http_conn, p));
 	hc->srv = srv;
+	hc->ch.heap_idx = UINT32_MAX;
 	sl_http1_init(&hc->p, &srv->conf.lim, srv->hdrs + (size_t)i * srv->conf.lim.fields);
 	srv->stats.active++;
 	return hc;
@@ -262,6 +301,9 @@ conn_put(struct sl_http_conn *hc)
 
 	t_disarm(hc);
 	rx_free_all(hc);
+	if (hc->waiting)
+		srv->stats.client_gone++;
+	dispatch_release(hc);
 	if (hc->inflight)
 		srv->stats.inflight--;
 	if (hc->out != NULL)
@@ -836,6 +878,932 @@ mirror_end(struct sl_http_conn *hc)
 	return conn_send(hc, &out);
 }
 
+/* ---- dispatch to nodes (docs/dispatch.md) ---- */
+
+static const struct sl_cluster *
+view_of(const struct sl_http_server *srv)
+{
+	return srv->be != NULL ? sl_be_view(srv->be) : NULL;
+}
+
+static bool
+name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '@' || c == '-';
+}
+
+/* The first field with this id (trailers aside), or NULL. */
+static const struct sl_http1_hdr *
+field(const struct sl_http_conn *hc, int id)
+{
+	for (int i = 0; i < hc->p.n_hdrs; i++)
+		if (hc->p.hdrs[i].id == id && !(hc->p.hdrs[i].flags & SL_HTTP1_HF_TRAILER))
+			return &hc->p.hdrs[i];
+	return NULL;
+}
+
+/* The path and query of the target, as message offsets (len 0: none). */
+static void
+target_path(const struct sl_http_conn *hc, uint32_t *off, uint32_t *len)
+{
+	const struct sl_http1_req *r = &hc->p.req;
+
+	*off = r->target.off;
+	*len = 0;
+	if (r->form == SL_HTTP1_F_ORIGIN) {
+		*len = r->target.len;
+	} else if (r->form == SL_HTTP1_F_ABSOLUTE) {
+		uint32_t a, b;
+
+		target_authority(hc, &a, &b);
+		*off = r->target.off + b;
+		*len = r->target.len - b;
+	}
+}
+
+/* An app of the view by a span of the message. @return its index, or -ENOENT. */
+static int
+app_of_span(const struct sl_http_conn *hc, uint32_t off, uint32_t len)
+{
+	char name[SL_CL_NAME_MAX];
+
+	if (len == 0 || len >= sizeof(name))
+		return -ENOENT;
+	rx_copy(hc, off, len, (uint8_t *)name);
+	return sl_cluster_app(view_of(hc->srv), name, len);
+}
+
+static bool
+set_event(struct sl_http_conn *hc, const uint8_t *ev, uint32_t len)
+{
+	if (len == 0 || len >= sizeof(hc->event))
+		return false;
+	memcpy(hc->event, ev, len);
+	hc->event_len = (uint8_t)len;
+	return true;
+}
+
+/* Whether configured route r takes the request. */
+static bool
+route_matches(const struct sl_http_conn *hc, const struct sl_cl_route *r, uint32_t poff,
+	      uint32_t plen)
+{
+	uint8_t buf[SL_CL_PREFIX_MAX];
+
+	if (r->prefix_len > plen)
+		return false;
+	rx_copy(hc, poff, r->prefix_len, buf);
+	if (memcmp(buf, r->prefix, r->prefix_len) != 0)
+		return false;
+	if (r->host_len > 0) {
+		const struct sl_http1_hdr *h = hc->p.req.host >= 0 ? &hc->p.hdrs[hc->p.req.host]
+								   : NULL;
+		uint8_t host[SL_CL_HOST_MAX];
+		uint32_t n;
+
+		if (h == NULL || h->val_len == 0)
+			return false;
+		n = min_u32(h->val_len, sizeof(host));
+		rx_copy(hc, h->val_off, n, host);
+		if (n > r->host_len && host[r->host_len] == ':')
+			n = r->host_len; /* the port aside */
+		if (n != r->host_len)
+			return false;
+		for (uint32_t i = 0; i < n; i++)
+			if (lower(host[i]) != lower((uint8_t)r->host[i]))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * Which app and event the request is for: X-Cocaine-Service and X-Cocaine-Event (the URI
+ * goes unchanged), else the first configured route that matches (unchanged too), else
+ * /<app>/<event><rest> (the app gets <rest>, "/" first when needed).
+ * @return 0; 404 when the request names no app and event; 503 for an app nobody knows.
+ */
+static int
+route_request(struct sl_http_conn *hc, const char **why)
+{
+	const struct sl_cluster *cl = view_of(hc->srv);
+	const struct sl_http1_hdr *svc = field(hc, SL_HTTP1_H_X_COCAINE_SERVICE);
+	const struct sl_http1_hdr *evh = field(hc, SL_HTTP1_H_X_COCAINE_EVENT);
+	uint32_t poff, plen;
+	uint8_t t[2 * SL_CL_NAME_MAX + 4];
+	uint32_t n, a, e;
+	int app;
+
+	target_path(hc, &poff, &plen);
+	hc->uri_off = hc->p.req.target.off;
+	hc->uri_len = hc->p.req.target.len;
+	hc->uri_slash = 0;
+	if (svc != NULL && evh != NULL && svc->val_len > 0 && evh->val_len > 0) {
+		uint8_t ev[SL_CL_NAME_MAX];
+
+		app = app_of_span(hc, svc->val_off, svc->val_len);
+		if (app < 0) {
+			*why = "no such application (X-Cocaine-Service)";
+			return 503;
+		}
+		if (evh->val_len >= sizeof(ev)) {
+			*why = "X-Cocaine-Event is longer than 63 bytes";
+			return 404;
+		}
+		rx_copy(hc, evh->val_off, evh->val_len, ev);
+		set_event(hc, ev, evh->val_len);
+		hc->app = (uint16_t)app;
+		return 0;
+	}
+	for (uint32_t i = 0; cl != NULL && i < cl->n_routes; i++) {
+		const struct sl_cl_route *r = &cl->routes[i];
+
+		if (r->app < cl->n_apps && route_matches(hc, r, poff, plen)) {
+			set_event(hc, (const uint8_t *)r->event, r->event_len);
+			hc->app = r->app;
+			return 0;
+		}
+	}
+	/* /<app>/<event><rest> */
+	n = min_u32(plen, sizeof(t));
+	rx_copy(hc, poff, n, t);
+	*why = "invalid url: expected /<app>/<event>";
+	if (n < 4 || t[0] != '/')
+		return 404;
+	for (a = 1; a < n && t[a] != '/' && t[a] != '?'; a++)
+		if (!name_char(t[a]))
+			return 404;
+	if (a == 1 || a >= n || t[a] != '/' || a - 1 >= SL_CL_NAME_MAX)
+		return 404;
+	for (e = a + 1; e < n && t[e] != '/' && t[e] != '?'; e++)
+		;
+	if (e == a + 1 || e - a - 1 >= SL_CL_NAME_MAX)
+		return 404;
+	app = sl_cluster_app(cl, t + 1, a - 1);
+	if (app < 0) {
+		*why = "no such application";
+		return 503;
+	}
+	set_event(hc, t + a + 1, e - a - 1);
+	hc->app = (uint16_t)app;
+	hc->uri_off = poff + e;
+	hc->uri_len = plen - e;
+	hc->uri_slash = e >= plen || t[e] == '?'; /* "/app/ev?x" -> "/?x", "/app/ev" -> "/" */
+	return 0;
+}
+
+static void
+ob_mp_hdr_raw(struct sl_obuf *ob, uint32_t n)
+{
+	uint8_t b[8];
+	struct sl_mp_w w;
+
+	sl_mp_w_init(&w, b, sizeof(b));
+	sl_mp_w_raw_hdr(&w, n);
+	sl_ob_put(ob, w.p, w.len);
+}
+
+static void
+ob_mp_array(struct sl_obuf *ob, uint32_t n)
+{
+	uint8_t b[8];
+	struct sl_mp_w w;
+
+	sl_mp_w_init(&w, b, sizeof(b));
+	sl_mp_w_array(&w, n);
+	sl_ob_put(ob, w.p, w.len);
+}
+
+static void
+ob_mp_span(struct sl_obuf *ob, const struct sl_http_conn *hc, uint32_t off, uint32_t len)
+{
+	ob_mp_hdr_raw(ob, len);
+	ob_span(ob, hc, off, len);
+}
+
+static void
+ob_mp_str(struct sl_obuf *ob, const char *s, uint32_t len)
+{
+	ob_mp_hdr_raw(ob, len);
+	sl_ob_put(ob, s, len);
+}
+
+/* [method, uri, version, [[name, value]...], and the body the backend adds: the request
+ * as the Cocaine proxies pack it (cocaine-protocol.md 8.2), with the forwarded fields. */
+static void
+pack_head(struct sl_http_conn *hc)
+{
+	const struct sl_http1_parser *p = &hc->p;
+	bool absolute = p->req.form == SL_HTTP1_F_ABSOLUTE;
+	struct sl_obuf *ob = &hc->q_head;
+	char ip[SL_IP4_STRLEN];
+	uint32_t nh = 2, xff = 0;
+
+	sl_ip4_str(hc->c->tuple.raddr, ip);
+	for (int i = 0; i < p->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &p->hdrs[i];
+
+		if (fwd_keep(hc, i) && !(absolute && h->id == SL_HTTP1_H_HOST))
+			nh++;
+		if (h->id == SL_HTTP1_H_X_FORWARDED_FOR && !(h->flags & SL_HTTP1_HF_TRAILER) &&
+		    h->val_len > 0)
+			xff += h->val_len + 2;
+	}
+	nh += absolute;
+	sl_ob_init(ob, hc->srv->st);
+	ob_mp_array(ob, 5);
+	ob_mp_span(ob, hc, p->req.method.off, p->req.method.len);
+	ob_mp_hdr_raw(ob, hc->uri_len + hc->uri_slash);
+	if (hc->uri_slash)
+		sl_ob_put(ob, "/", 1);
+	ob_span(ob, hc, hc->uri_off, hc->uri_len);
+	ob_mp_str(ob, p->req.minor ? "1.1" : "1.0", 3);
+	ob_mp_array(ob, nh);
+	if (absolute) {
+		uint32_t a, b;
+
+		target_authority(hc, &a, &b);
+		ob_mp_array(ob, 2);
+		ob_mp_str(ob, "Host", 4);
+		ob_mp_span(ob, hc, p->req.target.off + a, b - a);
+	}
+	for (int i = 0; i < p->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &p->hdrs[i];
+
+		if (!fwd_keep(hc, i) || (absolute && h->id == SL_HTTP1_H_HOST))
+			continue;
+		ob_mp_array(ob, 2);
+		ob_mp_span(ob, hc, h->name_off, h->name_len);
+		ob_mp_span(ob, hc, h->val_off, h->val_len);
+	}
+	ob_mp_array(ob, 2);
+	ob_mp_str(ob, "X-Forwarded-For", 15);
+	ob_mp_hdr_raw(ob, xff + (uint32_t)strlen(ip));
+	for (int i = 0; i < p->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &p->hdrs[i];
+
+		if (h->id != SL_HTTP1_H_X_FORWARDED_FOR || (h->flags & SL_HTTP1_HF_TRAILER) ||
+		    h->val_len == 0)
+			continue;
+		ob_span(ob, hc, h->val_off, h->val_len);
+		sl_ob_put(ob, ", ", 2);
+	}
+	sl_ob_str(ob, ip);
+	ob_mp_array(ob, 2);
+	ob_mp_str(ob, "X-Request-Id", 12);
+	ob_mp_str(ob, hc->reqid, hc->reqid_len);
+}
+
+/* X-Request-Timeout: milliseconds, 1..(the app's deadline). @return 0, or -EINVAL. */
+static int
+request_timeout(const struct sl_http_conn *hc, uint32_t *ms)
+{
+	const struct sl_http1_hdr *h = field(hc, SL_HTTP1_H_X_REQUEST_TIMEOUT);
+	uint8_t v[16];
+	uint64_t x = 0;
+
+	if (h == NULL)
+		return 0;
+	if (h->val_len == 0 || h->val_len > 10)
+		return -EINVAL;
+	rx_copy(hc, h->val_off, h->val_len, v);
+	for (uint32_t i = 0; i < h->val_len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -EINVAL;
+		x = x * 10 + (v[i] - '0');
+	}
+	if (x == 0)
+		return -EINVAL;
+	if (x < *ms)
+		*ms = (uint32_t)x;
+	return 0;
+}
+
+/* The trace id a request id maps to: its first 16 hex digits, else a hash of it. */
+static uint64_t
+trace_of(const struct sl_http_conn *hc)
+{
+	uint64_t x = 0, h = 0xcbf29ce484222325ull;
+	uint32_t i;
+
+	for (i = 0; i < hc->reqid_len && i < 16; i++) {
+		int c = lower((uint8_t)hc->reqid[i]);
+
+		if (c >= '0' && c <= '9')
+			x = x << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x = x << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			break;
+	}
+	if (i == 16 || (i == hc->reqid_len && i > 0))
+		return x;
+	for (i = 0; i < hc->reqid_len; i++)
+		h = (h ^ (uint8_t)hc->reqid[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static struct sl_be_counters *
+app_ctr(struct sl_http_conn *hc)
+{
+	return &sl_be_stats(hc->srv->be)->apps[hc->app];
+}
+
+static void
+count_class(struct sl_be_counters *c, int status)
+{
+	if (status < 300)
+		c->status_2xx++;
+	else if (status < 400)
+		c->status_3xx++;
+	else if (status < 500)
+		c->status_4xx++;
+	else
+		c->status_5xx++;
+}
+
+static void
+dispatch_release(struct sl_http_conn *hc)
+{
+	if (hc->srv->be != NULL && (hc->ch.conn != NULL || hc->ch.heap_idx != UINT32_MAX))
+		sl_be_cancel(hc->srv->be, &hc->ch);
+	if (hc->q_head.st != NULL)
+		sl_ob_free(&hc->q_head);
+	if (hc->q_body.st != NULL)
+		sl_ob_free(&hc->q_body);
+	if (hc->r_first.st != NULL)
+		sl_ob_free(&hc->r_first);
+	hc->waiting = false;
+	hc->be_paused = false;
+	hc->rstate = RS_NONE;
+}
+
+/* The access log record and the counters of a finished dispatch. */
+static void
+dispatch_report(struct sl_http_conn *hc, int status)
+{
+	struct sl_http_server *srv = hc->srv;
+	struct sl_be_stats *bs = sl_be_stats(srv->be);
+	uint64_t now = sl_tcp_stack_now(srv->st);
+	uint64_t lat = now - hc->t_start_us;
+	struct sl_access_rec r = {0};
+
+	count_class(&bs->apps[hc->app], status);
+	bs->apps[hc->app].lat[sl_lat_bucket(lat)]++;
+	bs->apps[hc->app].bytes_out += hc->r_bytes;
+	if (hc->node != SL_CL_NONE) {
+		count_class(&bs->nodes[hc->node], status);
+		bs->nodes[hc->node].lat[sl_lat_bucket(lat)]++;
+	}
+	if (srv->alog == NULL)
+		return;
+	r.mono_us = now;
+	r.latency_us = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+	if (hc->c != NULL) {
+		r.client = hc->c->tuple.raddr;
+		r.client_port = hc->c->tuple.rport;
+	}
+	r.app = hc->app;
+	r.node = hc->node;
+	r.status = (uint16_t)status;
+	r.retries = hc->attempts;
+	r.worker = (uint8_t)srv->worker;
+	r.bytes_in = hc->q_body.len;
+	r.bytes_out = hc->r_bytes;
+	r.event_len = hc->event_len;
+	memcpy(r.event, hc->event, hc->event_len);
+	r.reqid_len = (uint8_t)min_u32(hc->reqid_len, sizeof(r.reqid));
+	memcpy(r.reqid, hc->reqid, r.reqid_len);
+	r.method_len = hc->l_method_len;
+	memcpy(r.method, hc->l_method, sizeof(r.method));
+	r.uri_len = hc->l_uri_len;
+	memcpy(r.uri, hc->l_uri, sizeof(r.uri));
+	srv->alog(srv->alog_ctx, &r);
+}
+
+static void request_next(struct sl_http_conn *hc);
+static bool process(struct sl_http_conn *hc);
+static void maybe_finish(struct sl_http_conn *hc);
+
+/* The dispatch is over (answered, or cut): on to the next request unless process() is
+ * running already (it goes on by itself). */
+static void
+dispatch_end(struct sl_http_conn *hc, int status)
+{
+	dispatch_report(hc, status);
+	dispatch_release(hc);
+	if (hc->in_process) /* synchronous: process() goes on */
+		return;
+	request_next(hc);
+	if (hc->c == NULL)
+		return;
+	if (process(hc))
+		maybe_finish(hc);
+}
+
+/* An answer of ours instead of the node's. */
+static void
+dispatch_fail(struct sl_http_conn *hc, int status, const char *why)
+{
+	struct sl_be_counters *c = app_ctr(hc);
+
+	switch (status) {
+	case 500:
+		c->app_errors++;
+		break;
+	case 502:
+		c->lost++;
+		if (hc->node != SL_CL_NONE)
+			sl_be_stats(hc->srv->be)->nodes[hc->node].lost++;
+		break;
+	case 503:
+		c->unavailable++;
+		break;
+	case 504:
+		c->timeouts++;
+		if (hc->node != SL_CL_NONE)
+			sl_be_stats(hc->srv->be)->nodes[hc->node].timeouts++;
+		break;
+	default:
+		break;
+	}
+	hc->rstate = RS_NONE;
+	if (!answer_text(hc, status, sl_http1_reason(status), why))
+		return; /* the connection is gone (conn_put released everything) */
+	conn_flush(hc);
+	dispatch_end(hc, status);
+}
+
+/* The reply was cut after some of it went to the client: end the connection so that the
+ * client sees an incomplete message (no last chunk, or fewer bytes than announced). */
+static void
+dispatch_truncate(struct sl_http_conn *hc)
+{
+	app_ctr(hc)->truncated++;
+	if (hc->node != SL_CL_NONE)
+		sl_be_stats(hc->srv->be)->nodes[hc->node].truncated++;
+	hc->close_after = true;
+	hc->route = R_DONE;
+	dispatch_end(hc, hc->status);
+}
+
+/* Send the request to a node not tried yet. @return false when none took it (answered). */
+static void
+dispatch_attempt(struct sl_http_conn *hc, int fail_status, const char *fail_why)
+{
+	struct sl_http_server *srv = hc->srv;
+	const struct sl_cluster *cl = view_of(srv);
+	uint8_t trace[8], span[8], parent[8], tmo[8];
+	uint64_t now = sl_tcp_stack_now(srv->st);
+	uint64_t left_ms = hc->d_deadline_us > now ? (hc->d_deadline_us - now + 999) / 1000 : 1;
+	struct sl_hdr hdrs[4];
+	struct sl_be_req req = {
+		.event = hc->event,
+		.event_len = hc->event_len,
+		.head = hc->q_head.head,
+		.head_len = hc->q_head.len,
+		.body = hc->q_body.head,
+		.body_len = hc->q_body.len,
+		.hdrs = hdrs,
+		.nhdrs = 4,
+		.deadline_us = hc->d_deadline_us,
+	};
+
+	sl_hdr_le64(trace, trace_of(hc));
+	sl_hdr_le64(span, trace_of(hc));
+	sl_hdr_le64(parent, 0);
+	sl_hdr_le64(tmo, left_ms);
+	hdrs[0] = sl_hdr_make("trace_id", trace, 8);
+	hdrs[1] = sl_hdr_make("span_id", span, 8);
+	hdrs[2] = sl_hdr_make("parent_id", parent, 8);
+	hdrs[3] = sl_hdr_make("request_timeout", tmo, 8);
+	for (;;) {
+		int node = sl_be_pick(srv->be, hc->app, &hc->tried);
+		int r;
+
+		if (node < 0) {
+			char why[160];
+
+			if (fail_why == NULL)
+				snprintf(why, sizeof(why), "no node serves application %s",
+					 cl->apps[hc->app].name);
+			dispatch_fail(hc, fail_status, fail_why != NULL ? fail_why : why);
+			return;
+		}
+		hc->tried |= 1ull << (node & 63);
+		r = sl_be_send(srv->be, &hc->ch, hc->app, (uint16_t)node, &req);
+		if (r == 0) {
+			hc->node = (uint16_t)node;
+			return;
+		}
+		fail_status = 503;
+		fail_why = r == -EMSGSIZE ? "request too large to pack"
+					  : "no connection to any node of the application";
+		if (r == -EMSGSIZE) {
+			dispatch_fail(hc, 413, fail_why);
+			return;
+		}
+	}
+}
+
+/* The request is complete: pick a node and send it. */
+static void
+dispatch_start(struct sl_http_conn *hc)
+{
+	struct sl_http_server *srv = hc->srv;
+	uint32_t ms = hc->d_ms;
+
+	srv->stats.dispatched++;
+	app_ctr(hc)->requests++;
+	app_ctr(hc)->bytes_in += hc->q_body.len;
+	hc->d_deadline_us = sl_tcp_stack_now(srv->st) + (uint64_t)ms * 1000;
+	hc->waiting = true;
+	hc->rstate = RS_WAIT;
+	hc->tried = 0;
+	hc->attempts = 0;
+	hc->node = SL_CL_NONE;
+	hc->r_bytes = 0;
+	hc->ch.user = hc;
+	hc->ch.heap_idx = UINT32_MAX;
+	dispatch_attempt(hc, 503, NULL);
+}
+
+/* A failure before anything of the reply reached the client: retry when it is safe and
+ * allowed, else answer with `status`. */
+static void
+dispatch_retry_or_fail(struct sl_http_conn *hc, bool safe, int status, const char *why)
+{
+	const struct sl_cluster *cl = view_of(hc->srv);
+
+	if (safe && hc->rstate == RS_WAIT && hc->attempts < cl->apps[hc->app].retries) {
+		hc->attempts++;
+		app_ctr(hc)->retries++;
+		if (hc->node != SL_CL_NONE)
+			sl_be_stats(hc->srv->be)->nodes[hc->node].retries++;
+		dispatch_attempt(hc, status, why);
+		return;
+	}
+	dispatch_fail(hc, status, why);
+}
+
+static bool
+is_token(const uint8_t *p, uint32_t n)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (n == 0)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
+		      (p[i] >= 'A' && p[i] <= 'Z') || strchr(tchar, p[i]) != NULL) ||
+		    p[i] == 0)
+			return false;
+	return true;
+}
+
+static bool
+is_value(const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+name_is(const uint8_t *p, uint32_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (n != k)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (lower(p[i]) != s[i])
+			return false;
+	return true;
+}
+
+/* Reply fields that are ours to set, or hop-by-hop (RFC 9110 7.6.1). */
+static bool
+reply_field_dropped(const uint8_t *p, uint32_t n)
+{
+	static const char *const drop[] = {
+		"connection", "keep-alive",	   "proxy-connection", "te", "trailer",
+		"upgrade",    "transfer-encoding", "x-request-id",     "x-sluice-node",
+	};
+
+	for (size_t i = 0; i < SL_ARRAY_SIZE(drop); i++)
+		if (name_is(p, n, drop[i]))
+			return true;
+	return false;
+}
+
+/* The first chunk [code, [[name, value]...]] is in r_first: the client's answer head.
+ * @return 0; < 0 with *why when the chunk is not a valid reply head. */
+static int
+reply_head(struct sl_http_conn *hc, const char **why)
+{
+	struct sl_http_server *srv = hc->srv;
+	const struct sl_cluster *cl = view_of(srv);
+	struct sl_seg segs[FIRST_CHUNK_MAX / 512 + 2];
+	uint32_t nseg = 0, n, nh;
+	struct sl_mp_cur cur;
+	struct sl_obuf ob;
+	uint64_t code, clen = 0;
+	bool have_len = false;
+	static uint8_t name[256], val[8192];
+
+	for (const struct sl_tcp_seg *s = hc->r_first.head; s != NULL; s = s->next) {
+		if (nseg == SL_ARRAY_SIZE(segs))
+			return *why = "reply head in too many pieces", -EMSGSIZE;
+		segs[nseg++] = (struct sl_seg){.p = s->data, .len = s->len};
+	}
+	*why = "the first reply chunk is not [code, [[name, value]...]]";
+	if (sl_mp_cur_init(&cur, segs, nseg, 0, hc->r_first.len) != 0 ||
+	    sl_mp_read_array(&cur, &n) != 0 || n < 2 || sl_mp_read_uint(&cur, &code) != 0 ||
+	    sl_mp_read_array(&cur, &nh) != 0)
+		return -EBADMSG;
+	if (code < 200 || code > 599) {
+		*why = "the reply's status code is not 200..599";
+		return -EBADMSG;
+	}
+	hc->status = (uint16_t)code;
+	hc->r_nobody = hc->p.req.method_id == SL_HTTP1_M_HEAD || code == 204 || code == 304;
+	hc->r_eof_empty = false;
+	sl_ob_init(&ob, srv->st);
+	sl_ob_fmt(&ob, "HTTP/1.1 %u %s\r\n", (unsigned int)code, sl_http1_reason((int)code));
+	for (uint32_t i = 0; i < nh; i++) {
+		struct sl_mp_raw rn, rv;
+		uint32_t k;
+
+		if (sl_mp_read_array(&cur, &k) != 0 || k != 2 || sl_mp_read_raw(&cur, &rn) != 0 ||
+		    sl_mp_read_raw(&cur, &rv) != 0 || rn.len > sizeof(name) ||
+		    rv.len > sizeof(val)) {
+			sl_ob_free(&ob);
+			return -EBADMSG;
+		}
+		sl_mp_raw_copy(&rn, name, sizeof(name));
+		sl_mp_raw_copy(&rv, val, sizeof(val));
+		if (!is_token(name, rn.len) || !is_value(val, rv.len)) {
+			sl_ob_free(&ob);
+			*why = "a reply field is not a valid HTTP field";
+			return -EBADMSG;
+		}
+		if (name_is(name, rn.len, "content-length")) {
+			uint64_t x = 0;
+
+			if (rv.len == 0 || rv.len > 15)
+				goto bad_len;
+			for (uint32_t j = 0; j < rv.len; j++) {
+				if (val[j] < '0' || val[j] > '9')
+					goto bad_len;
+				x = x * 10 + (val[j] - '0');
+			}
+			if (have_len && x != clen)
+				goto bad_len;
+			if (have_len)
+				continue;
+			have_len = true;
+			clen = x;
+			continue;
+		}
+		if (name_is(name, rn.len, "x-cocaine-http-proto-version")) {
+			hc->r_eof_empty = rv.len == 3 && memcmp(val, "1.1", 3) == 0;
+			continue;
+		}
+		if (reply_field_dropped(name, rn.len))
+			continue;
+		sl_ob_put(&ob, name, rn.len);
+		sl_ob_put(&ob, ": ", 2);
+		sl_ob_put(&ob, val, rv.len);
+		sl_ob_put(&ob, "\r\n", 2);
+	}
+	hc->r_len = have_len;
+	hc->r_left = clen;
+	hc->r_chunked = false;
+	if (have_len) {
+		if (code != 204 && code != 304)
+			sl_ob_fmt(&ob, "Content-Length: %llu\r\n", (unsigned long long)clen);
+		if (code == 204 || code == 304 || hc->p.req.method_id == SL_HTTP1_M_HEAD)
+			hc->r_left = 0;
+	} else if (!hc->r_nobody) {
+		if (hc->p.req.minor == 1) {
+			sl_ob_str(&ob, "Transfer-Encoding: chunked\r\n");
+			hc->r_chunked = true;
+		} else {
+			hc->close_after = true; /* the end of the body is the close */
+		}
+	}
+	sl_ob_str(&ob, "X-Request-Id: ");
+	sl_ob_put(&ob, hc->reqid, hc->reqid_len);
+	sl_ob_str(&ob, "\r\n");
+	if (cl != NULL && cl->node_header && hc->node < cl->n_nodes)
+		sl_ob_fmt(&ob, "X-Sluice-Node: %s\r\n", cl->nodes[hc->node].name);
+	if (hc->close_after)
+		sl_ob_str(&ob, "Connection: close\r\n");
+	else if (hc->p.req.minor == 0)
+		sl_ob_str(&ob, "Connection: keep-alive\r\n");
+	sl_ob_str(&ob, "\r\n");
+	count_status(srv, (int)code);
+	hc->route = R_DONE;
+	if (!conn_send(hc, &ob))
+		return -ECONNRESET;
+	return 0;
+bad_len:
+	sl_ob_free(&ob);
+	*why = "the reply's Content-Length is invalid";
+	return -EBADMSG;
+}
+
+/* Body bytes of the reply to the client. @return false when the connection is gone. */
+static bool
+reply_put(struct sl_http_conn *hc, const void *p, uint32_t n)
+{
+	struct sl_obuf ob;
+
+	if (n == 0)
+		return true;
+	sl_ob_init(&ob, hc->srv->st);
+	sl_ob_put(&ob, p, n);
+	return conn_send(hc, &ob);
+}
+
+/* The node closed the channel after a complete reply. */
+static void
+reply_end(struct sl_http_conn *hc)
+{
+	if (hc->r_len && hc->r_left > 0) {
+		dispatch_truncate(hc); /* fewer bytes than announced */
+		return;
+	}
+	if (hc->r_chunked && !reply_put(hc, "0\r\n\r\n", 5))
+		return;
+	sl_be_stats(hc->srv->be)->apps[hc->app].responses++;
+	if (hc->node != SL_CL_NONE)
+		sl_be_stats(hc->srv->be)->nodes[hc->node].responses++;
+	conn_flush(hc);
+	dispatch_end(hc, hc->status);
+}
+
+static void
+reply_error(struct sl_http_conn *hc, const struct sl_be_ev *ev)
+{
+	struct sl_be_stats *bs = sl_be_stats(hc->srv->be);
+	char why[200];
+	int n = (int)min_u32(ev->len, 120);
+
+	if (sl_err_is_queue_full(&ev->err)) {
+		bs->apps[hc->app].queue_full++;
+		bs->nodes[hc->node].queue_full++;
+	} else if (sl_err_is_app_restarted(&ev->err)) {
+		bs->apps[hc->app].restarted++;
+		bs->nodes[hc->node].restarted++;
+	}
+	if (hc->rstate == RS_BODY) {
+		dispatch_truncate(hc);
+		return;
+	}
+	snprintf(why, sizeof(why), "application %s error [%lld, %lld]: %.*s",
+		 view_of(hc->srv)->apps[hc->app].name, (long long)ev->err.cat,
+		 (long long)ev->err.code, n, ev->p != NULL ? (const char *)ev->p : "");
+	if (sl_err_is_unavailable(&ev->err)) {
+		dispatch_retry_or_fail(hc, true, 503, why);
+		return;
+	}
+	dispatch_retry_or_fail(hc,
+			       sl_err_is_queue_full(&ev->err) ||
+				       sl_err_is_app_restarted(&ev->err),
+			       500, why);
+}
+
+int
+sl_http_be_event(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
+{
+	struct sl_http_conn *hc = user;
+	const char *why = NULL;
+
+	(void)ch;
+	if (hc == NULL || !hc->waiting)
+		return 0;
+	switch (ev->type) {
+	case SL_BE_EV_CHUNK:
+		if (hc->rstate == RS_WAIT) {
+			if (ev->len > FIRST_CHUNK_MAX) {
+				sl_be_cancel(hc->srv->be, &hc->ch);
+				dispatch_fail(hc, 502, "the reply head is larger than 64 KiB");
+				return 0;
+			}
+			hc->rstate = RS_FIRST;
+			sl_ob_init(&hc->r_first, hc->srv->st);
+			/* the request is the node's now: no retry, its copy can go */
+			sl_ob_free(&hc->q_head);
+			{
+				uint32_t blen = hc->q_body.len; /* kept for the log */
+
+				sl_ob_free(&hc->q_body);
+				hc->q_body.len = blen;
+			}
+			return 0;
+		}
+		if (hc->rstate == RS_BODY) {
+			if (ev->len == 0 && hc->r_eof_empty) { /* an empty chunk ends the body */
+				sl_be_cancel(hc->srv->be, &hc->ch);
+				reply_end(hc);
+				return 0;
+			}
+			if (hc->r_chunked && ev->len > 0 && !hc->r_nobody) {
+				char hx[16];
+				int k = snprintf(hx, sizeof(hx), "%x\r\n", ev->len);
+
+				reply_put(hc, hx, (uint32_t)k);
+			}
+		}
+		return 0;
+	case SL_BE_EV_DATA:
+		if (hc->rstate == RS_FIRST) {
+			sl_ob_put(&hc->r_first, ev->p, ev->len);
+			return 0;
+		}
+		hc->r_bytes += ev->len;
+		if (!hc->r_nobody) {
+			uint32_t k = ev->len;
+
+			if (hc->r_len)
+				k = (uint32_t)(hc->r_left < k ? hc->r_left : k), hc->r_left -= k;
+			if (!reply_put(hc, ev->p, k))
+				return 0;
+			conn_flush(hc);
+		}
+		if (hc->c != NULL && hc->blocked && hc->out_len > PAUSE_BYTES) {
+			hc->be_paused = true;
+			return 1;
+		}
+		return 0;
+	case SL_BE_EV_CHUNK_END:
+		if (hc->rstate == RS_FIRST) {
+			if (hc->r_first.fail) {
+				sl_be_cancel(hc->srv->be, &hc->ch);
+				dispatch_fail(hc, 502, "out of buffers for the reply head");
+				return 0;
+			}
+			if (reply_head(hc, &why) != 0) {
+				if (hc->c == NULL)
+					return 0;
+				sl_be_cancel(hc->srv->be, &hc->ch);
+				dispatch_fail(hc, 502, why);
+				return 0;
+			}
+			sl_ob_free(&hc->r_first);
+			hc->rstate = RS_BODY;
+			conn_flush(hc);
+		} else if (hc->rstate == RS_BODY && hc->r_chunked && !hc->r_nobody) {
+			reply_put(hc, "\r\n", 2);
+		}
+		return 0;
+	case SL_BE_EV_CLOSE:
+		if (hc->rstate == RS_BODY)
+			reply_end(hc);
+		else
+			dispatch_fail(hc, 502, "the application closed the channel without a reply");
+		return 0;
+	case SL_BE_EV_ERROR:
+		reply_error(hc, ev);
+		return 0;
+	case SL_BE_EV_LOST:
+		if (hc->rstate == RS_BODY) {
+			dispatch_truncate(hc);
+			return 0;
+		}
+		if (ev->never_connected)
+			dispatch_retry_or_fail(hc, true, 503, "cannot connect to the node");
+		else
+			dispatch_retry_or_fail(hc, ev->unsent, 502,
+					       "the node was lost before it replied");
+		return 0;
+	case SL_BE_EV_TIMEOUT: {
+		char msg[96];
+
+		if (hc->rstate == RS_BODY) {
+			dispatch_truncate(hc);
+			return 0;
+		}
+		snprintf(msg, sizeof(msg), "no reply within the deadline (%u ms)", hc->d_ms);
+		dispatch_fail(hc, 504, msg);
+		return 0;
+	}
+	}
+	return 0;
+}
+
+void
+sl_http_server_backend(struct sl_http_server *srv, struct sl_be *be,
+		       void (*alog)(void *ctx, const struct sl_access_rec *r), void *ctx)
+{
+	srv->be = be;
+	srv->alog = alog;
+	srv->alog_ctx = ctx;
+}
+
 /* The head is complete: choose what answers it. @return false when the connection is gone. */
 static bool
 on_head(struct sl_http_conn *hc)
@@ -844,19 +1812,33 @@ on_head(struct sl_http_conn *hc)
 	const struct sl_http1_req *r = &hc->p.req;
 	bool has_body = r->body != SL_HTTP1_B_NONE;
 	bool mirror = srv->conf.mirror && path_is(hc, "/-/mirror");
+	bool health = srv->conf.health && path_is(hc, "/-/health");
+	bool reads_body = mirror; /* the answer needs the body: 100-continue applies */
+	const char *why = NULL;
+	int st = 0;
 
 	srv->stats.requests++;
 	srv->stats.inflight++;
 	hc->inflight = true;
 	hc->have_head = true;
+	hc->t_start_us = sl_tcp_stack_now(srv->st);
 	reqid_make(hc);
 	if (!(r->flags & SL_HTTP1_R_KEEP_ALIVE) || srv->draining)
 		hc->close_after = true;
+	if (!mirror && !health) {
+		if (srv->be == NULL || view_of(srv) == NULL) {
+			st = 503;
+			why = "no route for this request";
+		} else {
+			st = route_request(hc, &why);
+		}
+		reads_body = st == 0;
+	}
 	/* A client waiting for 100-continue sends no body after a final answer: only the
-	 * mirror reads it (after its 100), every other answer closes. */
-	if (!mirror && has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE))
+	 * answers that read it (after their 100) keep the connection, every other closes. */
+	if (!reads_body && has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE))
 		hc->close_after = true;
-	if (srv->conf.health && path_is(hc, "/-/health")) {
+	if (health) {
 		srv->stats.health++;
 		if (r->method_id != SL_HTTP1_M_GET && r->method_id != SL_HTTP1_M_HEAD)
 			return answer_text(hc, 405, "Method Not Allowed", "/-/health takes GET");
@@ -866,18 +1848,45 @@ on_head(struct sl_http_conn *hc)
 	}
 	if (mirror) {
 		mirror_begin(hc);
-		if (has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE) && r->minor == 1) {
-			struct sl_obuf ob;
+	} else if (st != 0) {
+		if (st == 404)
+			srv->stats.not_found++;
+		else
+			srv->stats.no_route++;
+		return answer_text(hc, st, sl_http1_reason(st), why);
+	} else {
+		const struct sl_cluster *cl = view_of(srv);
 
-			sl_ob_init(&ob, srv->st);
-			sl_ob_str(&ob, "HTTP/1.1 100 Continue\r\n\r\n");
-			srv->stats.continues++;
-			return conn_send(hc, &ob);
+		hc->d_ms = cl->apps[hc->app].deadline_ms ? cl->apps[hc->app].deadline_ms : 30000;
+		if (request_timeout(hc, &hc->d_ms) != 0) {
+			hc->close_after = true;
+			srv->stats.bad_request++;
+			return answer_text(hc, 400, "Bad Request",
+					   "X-Request-Timeout takes 1 or more milliseconds");
 		}
-		return true;
+		hc->route = R_DISPATCH;
+		hc->l_method_len = (uint8_t)min_u32(r->method.len, sizeof(hc->l_method));
+		rx_copy(hc, r->method.off, hc->l_method_len, (uint8_t *)hc->l_method);
+		hc->l_uri_len = (uint8_t)min_u32(r->target.len, sizeof(hc->l_uri));
+		rx_copy(hc, r->target.off, hc->l_uri_len, (uint8_t *)hc->l_uri);
+		pack_head(hc);
+		sl_ob_init(&hc->q_body, srv->st);
+		if (hc->q_head.fail) {
+			srv->stats.out_of_buffers++;
+			sl_ob_free(&hc->q_head);
+			hc->route = R_NONE;
+			return answer_text(hc, 503, "Service Unavailable", "out of buffers");
+		}
 	}
-	srv->stats.no_route++;
-	return answer_text(hc, 503, "Service Unavailable", "no route for this request");
+	if (has_body && (r->flags & SL_HTTP1_R_EXPECT_CONTINUE) && r->minor == 1) {
+		struct sl_obuf ob;
+
+		sl_ob_init(&ob, srv->st);
+		sl_ob_str(&ob, "HTTP/1.1 100 Continue\r\n\r\n");
+		srv->stats.continues++;
+		return conn_send(hc, &ob);
+	}
+	return true;
 }
 
 /* ---- the connection's story ---- */
@@ -888,6 +1897,29 @@ request_done(struct sl_http_conn *hc)
 {
 	if (hc->route == R_MIRROR && !mirror_end(hc))
 		return false;
+	if (hc->route == R_DISPATCH) {
+		if (hc->q_body.fail) {
+			uint32_t blen = hc->q_body.len;
+
+			hc->node = SL_CL_NONE;
+			hc->waiting = true;
+			hc->srv->stats.out_of_buffers++;
+			sl_ob_free(&hc->q_body);
+			hc->q_body.len = blen;
+			dispatch_fail(hc, 503, "out of buffers for the request body");
+		} else {
+			dispatch_start(hc); /* the rest waits for the reply (dispatch_end) */
+		}
+		return hc->c != NULL;
+	}
+	request_next(hc);
+	return true;
+}
+
+/* The current request is over and answered: the next one, or the close. */
+static void
+request_next(struct sl_http_conn *hc)
+{
 	hc->route = R_NONE;
 	if (hc->inflight) {
 		hc->srv->stats.inflight--;
@@ -896,13 +1928,12 @@ request_done(struct sl_http_conn *hc)
 	if (hc->close_after) {
 		rx_release(hc, hc->fed_abs);
 		begin_linger(hc);
-		return true;
+		return;
 	}
 	hc->msg_base = hc->fed_abs;
 	hc->reqid_len = 0;
 	hc->have_head = false;
 	sl_http1_reset(&hc->p);
-	return true;
 }
 
 /* The timer that fits where the connection is. */
@@ -913,6 +1944,10 @@ rearm(struct sl_http_conn *hc, bool body_progress, bool req_done)
 
 	if (hc->lingering)
 		return;
+	if (hc->waiting && !hc->blocked) { /* the deadline bounds it */
+		t_disarm(hc);
+		return;
+	}
 	if (hc->blocked) { /* waiting for the peer to read: bounded by the idle time */
 		if (hc->timer != T_IDLE)
 			t_arm(hc, T_IDLE, cf->keepalive_ms);
@@ -940,7 +1975,8 @@ process(struct sl_http_conn *hc)
 		hc->fed_abs = hc->rx_abs;
 		return true;
 	}
-	while (!hc->blocked && !hc->lingering) {
+	hc->in_process = true;
+	while (!hc->blocked && !hc->lingering && !hc->waiting) {
 		struct sl_http1_span body;
 		const uint8_t *in;
 		size_t used = 0;
@@ -969,23 +2005,32 @@ process(struct sl_http_conn *hc)
 				/* answered and closing: the rest is not read */
 				rx_release(hc, hc->fed_abs);
 				begin_linger(hc);
+				hc->in_process = false;
 				return true;
 			}
 			break;
-		case SL_HTTP1_BODY:
+		case SL_HTTP1_BODY: {
+			const uint8_t *b = in + (body.off - (hc->fed_abs - used - hc->msg_base));
+
 			progress = true;
 			srv->stats.body_bytes += body.len;
 			if (hc->route == R_MIRROR)
-				mirror_body(hc,
-					    in + (body.off - (hc->fed_abs - used - hc->msg_base)),
-					    body.len);
+				mirror_body(hc, b, body.len);
+			else if (hc->route == R_DISPATCH)
+				sl_ob_put(&hc->q_body, b, body.len);
 			break;
+		}
 		case SL_HTTP1_DONE:
 			req_done = true;
 			if (!request_done(hc))
 				return false;
 			break;
 		default:
+			if (hc->route == R_DISPATCH) {
+				dispatch_release(hc);
+				hc->route = R_NONE;
+			}
+			hc->in_process = false;
 			fail_request(hc, hc->p.status, hc->p.error);
 			return hc->c != NULL;
 		}
@@ -993,6 +2038,7 @@ process(struct sl_http_conn *hc)
 			rx_release(hc, hc->msg_base + sl_http1_keep_from(&hc->p));
 	}
 out:
+	hc->in_process = false;
 	conn_flush(hc);
 	rearm(hc, progress, req_done);
 	return true;
@@ -1004,8 +2050,8 @@ maybe_finish(struct sl_http_conn *hc)
 {
 	struct sl_tcp_stack *st = hc->srv->st;
 
-	if (!hc->peer_closed || hc->out != NULL)
-		return; /* answers still to go: `writable` comes back here */
+	if (!hc->peer_closed || hc->out != NULL || hc->waiting)
+		return; /* answers still to go: `writable` or the reply comes back here */
 	sl_tcp_close(hc->c, sl_tcp_stack_now(st));
 	conn_put(hc);
 }
@@ -1082,6 +2128,12 @@ http_writable(void *app, struct sl_tcp_conn *c)
 	conn_flush(hc);
 	if (hc->lingering && !hc->fin_pending && hc->timer != T_LINGER)
 		t_arm(hc, T_LINGER, SL_HTTP_LINGER_MS); /* the FIN is out */
+	if (hc->be_paused && !hc->blocked) {
+		hc->be_paused = false;
+		sl_be_resume(hc->srv->be, &hc->ch);
+		if (hc->c == NULL || sl_tcp_user(c) != hc)
+			return;
+	}
 	if (!hc->blocked && process(hc))
 		maybe_finish(hc);
 }
@@ -1096,7 +2148,7 @@ http_peer_closed(void *app, struct sl_tcp_conn *c)
 		return;
 	}
 	hc->peer_closed = true;
-	if (!hc->lingering && hc->out == NULL && !sl_http1_idle(&hc->p)) {
+	if (!hc->lingering && hc->out == NULL && !sl_http1_idle(&hc->p) && !hc->waiting) {
 		/* a request cut short: nothing can complete it */
 		sl_tcp_close(c, sl_tcp_stack_now(hc->srv->st));
 		conn_put(hc);

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "be.h"
 #include "http1.h"
 #include "tcp.h"
 
@@ -66,7 +67,10 @@ struct sl_http_conf {
 	X(body_bytes)	    /* de-chunked request body bytes */                                    \
 	X(health)                                                                                  \
 	X(mirror)                                                                                  \
-	X(out_of_buffers) /* no buffer for an answer: the connection was reset */
+	X(out_of_buffers) /* no buffer for an answer: the connection was reset */                  \
+	X(dispatched)	  /* requests sent to nodes */                                             \
+	X(not_found)	  /* 404: no app and event in the request */                               \
+	X(client_gone)	  /* the client left while its request was at a node */
 
 struct sl_http_stats {
 #define SL_HTTP_STATS_FIELD(n) uint64_t n;
@@ -100,6 +104,11 @@ struct sl_http_server {
 	uint32_t *free_idx;	   /* stack of free slab indices */
 	uint32_t n_free, n_used;   /* free stack depth; slab entries ever handed out */
 	struct sl_http_tlist t_head, t_body, t_idle, t_linger;
+	/* dispatch (docs/dispatch.md): the worker's backend pools, and where finished requests
+	 * are reported for the access log */
+	struct sl_be *be;
+	void (*alog)(void *ctx, const struct sl_access_rec *r);
+	void *alog_ctx;
 };
 
 /** The application ops of an HTTP listener; its app pointer is the struct sl_http_server. */
@@ -123,6 +132,13 @@ void sl_http_server_tick(struct sl_http_server *srv, uint64_t now_us);
 
 /** Start or stop draining. */
 void sl_http_server_drain(struct sl_http_server *srv, bool on);
+
+/** Dispatch requests through `be` (NULL: every request the endpoints do not take is 503). */
+void sl_http_server_backend(struct sl_http_server *srv, struct sl_be *be,
+			    void (*alog)(void *ctx, const struct sl_access_rec *r), void *ctx);
+
+/** The handler to give sl_be_create(): replies of the channels of every HTTP server. */
+int sl_http_be_event(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev);
 
 /** CRC-32 (IEEE 802.3, as zlib's crc32()) of `len` bytes, continuing from `crc` (0 first). */
 uint32_t sl_http_crc32(uint32_t crc, const uint8_t *p, uint32_t len);

@@ -694,6 +694,26 @@ laddr_for(const struct sl_worker *w, struct sl_ip4 dst, struct sl_ip4 *laddr)
 	return -ENETUNREACH;
 }
 
+/* An active open for the backend pools: local address and an owned local port. */
+static int
+be_connect(void *env, struct sl_ip4 addr, uint16_t port, const struct sl_tcp_app_ops *ops,
+	   void *app, void *user, struct sl_tcp_conn **out)
+{
+	struct sl_worker *w = env;
+	struct sl_tcp_tuple tu = {.raddr = addr, .rport = port};
+	int ret = laddr_for(w, addr, &tu.laddr);
+
+	if (ret != 0)
+		return ret;
+	if (lport_pick(w, &tu) == 0)
+		return -EADDRNOTAVAIL;
+	return sl_tcp_connect(w->tcp, &tu, ops, app, user, out, w->now_us);
+}
+
+static const struct sl_be_env_ops be_env_ops = {
+	.connect = be_connect,
+};
+
 static void
 tester_start(struct sl_worker *w, const struct sl_msg *req)
 {
@@ -1054,8 +1074,12 @@ worker_main(void *arg)
 			work += redirect_poll(w);
 		if (SL_UNLIKELY(w->impaired))
 			work += impair_poll(w, now_us);
+		if (w->be != NULL)
+			sl_be_set_view(w->be, __atomic_load_n(&dp->cluster, __ATOMIC_ACQUIRE));
 		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
 			sl_tcp_timer(w->tcp, now_us);
+			if (w->be != NULL)
+				sl_be_tick(w->be, now_us);
 			for (unsigned int h = 0; h < w->n_http; h++)
 				sl_http_server_tick(w->http[h], now_us);
 			last_tcp_timer = t0;
@@ -1224,6 +1248,10 @@ worker_tcp_init(struct sl_worker *w)
 		w->tester_free = &w->testers[i];
 	}
 	w->next_lport = (uint16_t)(SL_LPORT_MIN + rte_rand() % (SL_LPORT_MAX - SL_LPORT_MIN + 1));
+	if (w->be_stats == NULL)
+		w->be_stats = rte_zmalloc("sl_be_stats", sizeof(*w->be_stats), RTE_CACHE_LINE_SIZE);
+	if (w->be_stats == NULL)
+		return -ENOMEM;
 	for (unsigned int i = 0; i < p->n_listeners; i++) {
 		const struct sl_dp_listener *l = &p->listeners[i];
 		const struct sl_tcp_app_ops *ops = service_ops(l->service);
@@ -1246,6 +1274,13 @@ worker_tcp_init(struct sl_worker *w)
 				return ret;
 			}
 			w->http[w->n_http++] = srv;
+			if (w->be == NULL) {
+				w->be = sl_be_create(w->tcp, &p->be, &be_env_ops, w, w->be_stats,
+						     sl_http_be_event);
+				if (w->be == NULL)
+					return -ENOMEM;
+			}
+			sl_http_server_backend(srv, w->be, NULL, NULL);
 			ops = &sl_http_ops;
 			app = srv;
 		}
@@ -1273,6 +1308,8 @@ worker_tcp_fini(struct sl_worker *w)
 		rte_free(w->http[h]);
 	}
 	w->n_http = 0;
+	sl_be_free(w->be);
+	w->be = NULL;
 	if (w->conns != NULL && w->tcp != NULL) {
 		struct sl_tcp_conn *list[64];
 		unsigned int n;
@@ -1291,6 +1328,8 @@ worker_tcp_fini(struct sl_worker *w)
 	rte_hash_free(w->conns);
 	rte_free(w->testers);
 	w->testers = w->tester_free = NULL;
+	rte_free(w->be_stats);
+	w->be_stats = NULL;
 	rte_mempool_free(w->conn_pool);
 	rte_free(w->tcp);
 }

@@ -73,6 +73,7 @@ struct sl_worker {
 	unsigned int n_http;
 	struct sl_http_server *http[16]; /* one per HTTP listener */
 	struct sl_be_stats *be_stats;	 /* dispatch counters (backend-t.h), this worker's */
+	struct sl_be *be;		 /* backend pools (dataplane/backend/be.h) */
 	struct sl_worker_port ports[SL_MAX_PORTS];
 } SL_CACHE_ALIGNED;
 
@@ -104,6 +105,7 @@ struct sl_dp_params {
 	struct sl_tcp_params tcp;
 	uint32_t max_conns;	  /* per worker */
 	struct sl_http_conf http; /* limits of the HTTP listeners (endpoints: per listener) */
+	struct sl_be_conf be;	  /* backend pools (zero fields: defaults) */
 	unsigned int n_listeners;
 	struct sl_dp_listener listeners[SL_DP_LISTENERS_MAX];
 };

@@ -7,7 +7,9 @@
  *           ([method, uri, version, [[name, value]...], body]), and answers the first chunk
  *           [200, [[name, value]...]] then the request body as the response body (8.3);
  *   whoami  answers the node's uuid (asked of the locator named by --locator, `uuid`);
- *   sleep   waits the milliseconds it is sent (decimal text), then answers them back;
+ *   sleep   waits the milliseconds it is sent (decimal text), then answers them back; sent
+ *           an HTTP request (8.2), it takes them from the body and answers [200, ...] then
+ *           them (so sluiced's HTTP front can dispatch to it);
  *   error   answers error [[43, 1], "requested error"];
  *   exit    exits at once with status 3 (a worker crash).
  */
@@ -37,6 +39,7 @@ struct body {
 	size_t len, cap;
 	struct slw_timer *timer;
 	bool overflow;
+	bool http; /* sleep: the request came packed as HTTP: answer as HTTP */
 };
 
 static char node_uuid[64];
@@ -286,8 +289,40 @@ sleep_done(void *arg)
 	struct body *b = slw_req_data(r);
 
 	b->timer = NULL;
+	if (b->http) {
+		http_reply(r, 200, b->p, b->len);
+		return;
+	}
 	slw_write(r, b->p, b->len);
 	slw_close(r);
+}
+
+/* An HTTP-packed sleep: the body becomes the text. @return 0, or -1 when not HTTP. */
+static int
+sleep_unpack_http(struct body *b)
+{
+	msgpack_object o;
+	msgpack_zone zone;
+	int ret = -1;
+
+	if (b->len == 0 || b->p[0] != 0x95)
+		return -1;
+	msgpack_zone_init(&zone, 4096);
+	if (sl_mpc_unpack(b->p, b->len, NULL, &zone, &o) > 0 && o.type == MSGPACK_OBJECT_ARRAY &&
+	    o.via.array.size == 5 && (o.via.array.ptr[4].type == MSGPACK_OBJECT_STR ||
+				      o.via.array.ptr[4].type == MSGPACK_OBJECT_BIN)) {
+		const msgpack_object *body = &o.via.array.ptr[4];
+		const char *p = body->type == MSGPACK_OBJECT_STR ? body->via.str.ptr
+								 : body->via.bin.ptr;
+		size_t n = body->type == MSGPACK_OBJECT_STR ? body->via.str.size : body->via.bin.size;
+
+		memmove(b->p, p, n);
+		b->len = n;
+		b->http = true;
+		ret = 0;
+	}
+	msgpack_zone_destroy(&zone);
+	return ret;
 }
 
 static void
@@ -297,6 +332,8 @@ sleep_close(struct slw_req *r)
 	char text[16];
 	unsigned long ms;
 
+	if (b != NULL && !b->overflow)
+		sleep_unpack_http(b);
 	if (b == NULL || b->overflow || b->len == 0 || b->len >= sizeof(text)) {
 		slw_error(r, SL_ECAT_WORKER_USER, 1, "sleep: send the milliseconds as text");
 		return;
