@@ -1511,7 +1511,7 @@ reply_head(struct sl_http_conn *hc, const char **why)
 	struct sl_obuf ob;
 	uint64_t code, clen = 0;
 	bool have_len = false;
-	static uint8_t name[256], val[8192];
+	uint8_t name[256], val[8192];
 
 	for (const struct sl_tcp_seg *s = hc->r_first.head; s != NULL; s = s->next) {
 		if (nseg == SL_ARRAY_SIZE(segs))
@@ -2248,6 +2248,22 @@ void
 sl_http_server_drain(struct sl_http_server *srv, bool on)
 {
 	srv->draining = on;
+	if (!on)
+		return;
+	/* idle keep-alive connections close now; the others after their current answer */
+	for (uint32_t i = 0; i < srv->n_used; i++) {
+		struct sl_http_conn *hc = &srv->slab[i];
+
+		if (hc->c == NULL || hc->lingering)
+			continue;
+		hc->close_after = true;
+		if (hc->timer == T_IDLE && !hc->waiting && !hc->blocked && hc->out == NULL &&
+		    sl_http1_idle(&hc->p) && hc->rx == NULL) {
+			srv->stats.idle_closed++;
+			sl_tcp_close(hc->c, sl_tcp_stack_now(srv->st));
+			conn_put(hc);
+		}
+	}
 }
 
 /* ---- set-up ---- */

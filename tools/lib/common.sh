@@ -9,7 +9,7 @@ SLUICE_PACKAGES=(
 	gcc meson ninja-build pkg-config git
 	libdpdk-dev dpdk libmsgpack-dev libcriterion-dev libjansson-dev libhttp-parser-dev
 	python3 python3-scapy python3-msgpack
-	iproute2 ethtool nftables iputils-ping arping procps psmisc curl tcpreplay
+	iproute2 ethtool nftables iputils-ping arping procps psmisc curl tcpreplay wrk
 	clang libclang-rt-14-dev valgrind cppcheck clang-tidy clang-format
 )
 

@@ -588,12 +588,29 @@ Test(http_server, drain)
 	struct hs *h = hs_new(NULL);
 
 	hs_connect(h);
+	hs_send(h, "GET /-/health HTTP/1.1\r\n"); /* a request begun: not idle */
 	sl_http_server_drain(&h->srv, true);
-	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n");
+	cr_assert(!h->fin);
+	hs_send(h, "Host: a\r\n\r\n");
 	cr_assert(strncmp(h->out, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0, "%s", h->out);
 	cr_assert_not_null(strstr(h->out, "draining"));
 	cr_assert_not_null(strstr(h->out, "Connection: close"));
 	cr_assert(h->fin);
+	hs_free(h);
+}
+
+Test(http_server, drain_closes_idle)
+{
+	struct hs *h = hs_new(NULL);
+
+	hs_connect(h);
+	hs_send(h, "GET /-/health HTTP/1.1\r\nHost: a\r\n\r\n");
+	cr_assert(strncmp(h->out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", h->out);
+	cr_assert(!h->fin);
+	sl_http_server_drain(&h->srv, true); /* an idle keep-alive connection: closed at once */
+	hs_collect(h);
+	cr_assert(h->fin);
+	cr_assert_eq(hstat(h, "idle_closed"), 1);
 	hs_free(h);
 }
 
