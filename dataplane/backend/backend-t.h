@@ -58,7 +58,7 @@ struct sl_cl_app {
 
 /** A configured route: requests whose Host and path prefix match go to app/event. */
 struct sl_cl_route {
-	char host[SL_CL_HOST_MAX]; /* "" matches any; compared case-insensitively, port aside */
+	char host[SL_CL_HOST_MAX];     /* "" matches any; compared case-insensitively, port aside */
 	char prefix[SL_CL_PREFIX_MAX]; /* path prefix, starts with '/' */
 	uint16_t app;		       /* index in sl_cluster.apps */
 	char event[SL_CL_NAME_MAX];
@@ -69,8 +69,8 @@ struct sl_cluster {
 	uint64_t generation;
 	bool node_header; /* add X-Sluice-Node (the serving node) to answers */
 	uint32_t n_nodes, n_apps, n_routes;
-	struct sl_cl_node nodes[SL_CL_MAX_NODES]; /* indexed like the config's nodes */
-	struct sl_cl_app apps[SL_CL_MAX_APPS];	  /* indexed like the config's apps */
+	struct sl_cl_node nodes[SL_CL_MAX_NODES];    /* indexed like the config's nodes */
+	struct sl_cl_app apps[SL_CL_MAX_APPS];	     /* indexed like the config's apps */
 	struct sl_cl_route routes[SL_CL_MAX_ROUTES]; /* in config order: first match wins */
 };
 
@@ -81,22 +81,22 @@ struct sl_cluster {
 #define SL_LAT_BUCKETS 26
 
 #define SL_BE_COUNTERS(X)                                                                          \
-	X(requests)	/* requests dispatched (first attempts) */                                \
-	X(responses)	/* answers that came from a node */                                       \
-	X(status_2xx)	/* of those and of our own answers: by class */                           \
+	X(requests)   /* requests dispatched (first attempts) */                                   \
+	X(responses)  /* answers that came from a node */                                          \
+	X(status_2xx) /* of those and of our own answers: by class */                              \
 	X(status_3xx)                                                                              \
 	X(status_4xx)                                                                              \
 	X(status_5xx)                                                                              \
-	X(app_errors)	/* error from the node before any reply: 500 */                           \
-	X(lost)		/* connection lost before any reply byte: 502 */                          \
-	X(unavailable)	/* no node or no connection: 503 */                                       \
-	X(timeouts)	/* deadline passed: 504 */                                                \
-	X(truncated)	/* failure after reply bytes went to the client: the answer is cut */     \
-	X(retries)	/* attempts on another node */                                             \
-	X(queue_full)	/* (0x52FF or 0xFF, 1) received */                                        \
-	X(restarted)	/* (0x0C or 0xFF, 32) received */                                         \
-	X(bytes_in)	/* request bodies sent on */                                               \
-	X(bytes_out)	/* response bodies received */
+	X(app_errors)  /* error from the node before any reply: 500 */                             \
+	X(lost)	       /* connection lost before any reply byte: 502 */                            \
+	X(unavailable) /* no node or no connection: 503 */                                         \
+	X(timeouts)    /* deadline passed: 504 */                                                  \
+	X(truncated)   /* failure after reply bytes went to the client: the answer is cut */       \
+	X(retries)     /* attempts on another node */                                              \
+	X(queue_full)  /* (0x52FF or 0xFF, 1) received */                                          \
+	X(restarted)   /* (0x0C or 0xFF, 32) received */                                           \
+	X(bytes_in)    /* request bodies sent on */                                                \
+	X(bytes_out)   /* response bodies received */
 
 struct sl_be_counters {
 #define SL_BE_COUNTER_FIELD(n) uint64_t n;
@@ -119,9 +119,9 @@ struct sl_be_stats {
 	struct sl_be_counters apps[SL_CL_MAX_APPS];
 	struct sl_be_counters nodes[SL_CL_MAX_NODES];
 	struct sl_be_node_state node_state[SL_CL_MAX_NODES];
-	uint64_t inflight;	   /* requests between head and the end of the answer, now */
-	uint64_t alog_dropped;	   /* access log records lost to a full ring */
-	uint64_t protocol_errors;  /* a node broke the framing: its connection was dropped */
+	uint64_t inflight;	  /* requests between head and the end of the answer, now */
+	uint64_t alog_dropped;	  /* access log records lost to a full ring */
+	uint64_t protocol_errors; /* a node broke the framing: its connection was dropped */
 };
 
 /** Bucket of a latency in microseconds. */
@@ -144,7 +144,7 @@ sl_lat_bucket(uint64_t us)
 
 /** One finished request, as a worker reports it (the control thread formats the line). */
 struct sl_access_rec {
-	uint64_t mono_us;   /* worker clock at the end (the control thread maps it to UTC) */
+	uint64_t mono_us; /* worker clock at the end (the control thread maps it to UTC) */
 	uint32_t latency_us;
 	struct sl_ip4 client;
 	uint16_t client_port;

@@ -56,8 +56,8 @@ struct sl_be_conn {
 	struct sl_tcp_seg *rx, *rx_tail;
 	uint32_t rx_off;
 	bool paused;
-	bool in_feed;  /* conn_feed() is on the stack */
-	int dead_err;  /* a send failed: the connection fails on the next tick */
+	bool in_feed; /* conn_feed() is on the stack */
+	int dead_err; /* a send failed: the connection fails on the next tick */
 	/* decoder */
 	uint8_t dstate;	 /* enum dec_state */
 	uint32_t d_tail; /* elements after the args still to gather */
@@ -95,7 +95,7 @@ struct sl_be {
 	uint32_t heap_n;
 	uint32_t rr[SL_CL_MAX_APPS];
 	uint64_t down_seq[SL_CL_MAX_NODES]; /* ok_seq of the node when marked down */
-	struct sl_hdrs hdrs;		     /* scratch of decoded headers */
+	struct sl_hdrs hdrs;		    /* scratch of decoded headers */
 };
 
 static inline uint64_t
@@ -246,8 +246,8 @@ mark_down(struct sl_be *be, uint16_t node)
 		ns->down = true;
 		ns->passive_down++;
 	}
-	be->down_seq[node] = be->cl != NULL && node < be->cl->n_nodes ? be->cl->nodes[node].ok_seq
-								       : 0;
+	be->down_seq[node] =
+		be->cl != NULL && node < be->cl->n_nodes ? be->cl->nodes[node].ok_seq : 0;
 }
 
 /* The connection failed (c is gone or is aborted here): every channel on it is lost. */

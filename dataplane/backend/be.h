@@ -46,9 +46,9 @@ struct sl_be_ev {
 	uint32_t len;
 	const uint8_t *p;
 	struct sl_err err;
-	int errnum;	       /* LOST: -errno */
-	bool unsent;	       /* LOST: the node cannot have received the whole request */
-	bool never_connected;  /* LOST: no connection to the node could be opened */
+	int errnum;	      /* LOST: -errno */
+	bool unsent;	      /* LOST: the node cannot have received the whole request */
+	bool never_connected; /* LOST: no connection to the node could be opened */
 };
 
 struct sl_be_conn;
@@ -79,9 +79,9 @@ struct sl_be_env_ops {
 };
 
 struct sl_be_conf {
-	uint16_t pool_size;	    /* connections per (node, app) [2] */
-	uint32_t max_conns;	    /* backend connections of the worker [256] */
-	uint32_t max_chans;	    /* channels in flight in the worker [65536] */
+	uint16_t pool_size;	     /* connections per (node, app) [2] */
+	uint32_t max_conns;	     /* backend connections of the worker [256] */
+	uint32_t max_chans;	     /* channels in flight in the worker [65536] */
 	uint32_t connect_timeout_ms; /* [1000] */
 	uint32_t backoff_min_ms;     /* first wait after a failed connect [100] */
 	uint32_t backoff_max_ms;     /* [5000] */

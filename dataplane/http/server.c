@@ -24,8 +24,6 @@
 #include "sl_addr.h"
 #include "sl_util.h"
 
-
-
 static inline uint32_t
 min_u32(uint64_t a, uint64_t b)
 {
@@ -37,7 +35,7 @@ const char *const sl_http_stats_names[] = {
 	SL_HTTP_STATS(SL_HTTP_STATS_NAME)
 #undef SL_HTTP_STATS_NAME
 		"active",
-		"inflight",
+	"inflight",
 };
 
 enum conn_timer {
@@ -68,6 +66,7 @@ enum reply_state {
 #define PAUSE_BYTES (256 * 1024) /* a reply waiting for a slow client pauses its node */
 
 static void dispatch_release(struct sl_http_conn *hc);
+static void dispatch_report(struct sl_http_conn *hc, int status);
 
 struct sl_http_conn {
 	struct sl_tcp_conn *c; /* NULL: free slot */
@@ -112,18 +111,20 @@ struct sl_http_conn {
 	uint64_t tried;	     /* nodes tried (bit per node index) */
 	uint64_t t_start_us; /* the head was parsed */
 	uint64_t d_deadline_us;
-	uint32_t d_ms; /* the deadline: the app's, or X-Request-Timeout when lower */
+	uint32_t d_ms;	  /* the deadline: the app's, or X-Request-Timeout when lower */
 	uint64_t r_left;  /* reply body bytes still owed by a Content-Length */
 	uint64_t r_bytes; /* reply body bytes received */
 	uint16_t app, node, status;
 	uint8_t attempts, rstate, event_len, uri_slash;
-	bool waiting;	  /* the request is at a node: later requests wait */
-	bool in_process;  /* process() is on the stack */
-	bool be_paused;	  /* this channel paused its backend connection */
+	bool waiting;	 /* the request is at a node: later requests wait */
+	bool in_process; /* process() is on the stack */
+	bool be_paused;	 /* this channel paused its backend connection */
 	bool r_len, r_chunked, r_nobody, r_eof_empty;
 	uint32_t uri_off, uri_len; /* what the app gets as its URI (message offsets) */
 	char event[SL_CL_NAME_MAX];
 	uint8_t l_method_len, l_uri_len; /* for the access log (the head is gone by then) */
+	uint16_t l_cport;
+	struct sl_ip4 l_client;
 	char l_method[12];
 	char l_uri[SL_ALOG_URI_MAX];
 	struct sl_http1_parser p;
@@ -301,8 +302,10 @@ conn_put(struct sl_http_conn *hc)
 
 	t_disarm(hc);
 	rx_free_all(hc);
-	if (hc->waiting)
+	if (hc->waiting) { /* logged as 499, as nginx does */
 		srv->stats.client_gone++;
+		dispatch_report(hc, 499);
+	}
 	dispatch_release(hc);
 	if (hc->inflight)
 		srv->stats.inflight--;
@@ -773,9 +776,9 @@ mirror_body(struct sl_http_conn *hc, const uint8_t *b, uint32_t n)
 	hc->m_crc = sl_http_crc32(hc->m_crc, b, n);
 	if (hc->m_body_len + n <= SL_HTTP_MIRROR_BODY) {
 		struct sl_obuf ob = {.st = hc->srv->st,
-				  .head = hc->m_body,
-				  .tail = hc->m_body_tail,
-				  .cap = hc->m_body_cap};
+				     .head = hc->m_body,
+				     .tail = hc->m_body_tail,
+				     .cap = hc->m_body_cap};
 
 		sl_ob_put(&ob, b, n);
 		hc->m_body = ob.head;
@@ -820,8 +823,8 @@ mirror_end(struct sl_http_conn *hc)
 		ob_span(&tail, hc, h->val_off, h->val_len);
 		sl_ob_str(&tail, "\n");
 	}
-	sl_ob_fmt(&tail, "body-length: %llu\nbody-crc32: %08x\n\n", (unsigned long long)hc->m_body_len,
-	       hc->m_crc);
+	sl_ob_fmt(&tail, "body-length: %llu\nbody-crc32: %08x\n\n",
+		  (unsigned long long)hc->m_body_len, hc->m_crc);
 	total = (uint64_t)hc->m_dump_len + tail.len + (echo ? hc->m_body_len : 0);
 
 	sl_ob_init(&out, srv->st);
@@ -957,8 +960,8 @@ route_matches(const struct sl_http_conn *hc, const struct sl_cl_route *r, uint32
 	if (memcmp(buf, r->prefix, r->prefix_len) != 0)
 		return false;
 	if (r->host_len > 0) {
-		const struct sl_http1_hdr *h = hc->p.req.host >= 0 ? &hc->p.hdrs[hc->p.req.host]
-								   : NULL;
+		const struct sl_http1_hdr *h =
+			hc->p.req.host >= 0 ? &hc->p.hdrs[hc->p.req.host] : NULL;
 		uint8_t host[SL_CL_HOST_MAX];
 		uint32_t n;
 
@@ -995,9 +998,15 @@ route_request(struct sl_http_conn *hc, const char **why)
 	int app;
 
 	target_path(hc, &poff, &plen);
-	hc->uri_off = hc->p.req.target.off;
-	hc->uri_len = hc->p.req.target.len;
-	hc->uri_slash = 0;
+	hc->uri_off = poff; /* the path and query (an absolute-form target's included) */
+	hc->uri_len = plen;
+	hc->uri_slash = 1;
+	if (plen > 0) {
+		uint8_t c0;
+
+		rx_copy(hc, poff, 1, &c0);
+		hc->uri_slash = c0 != '/';
+	}
 	if (svc != NULL && evh != NULL && svc->val_len > 0 && evh->val_len > 0) {
 		uint8_t ev[SL_CL_NAME_MAX];
 
@@ -1259,10 +1268,8 @@ dispatch_report(struct sl_http_conn *hc, int status)
 		return;
 	r.mono_us = now;
 	r.latency_us = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
-	if (hc->c != NULL) {
-		r.client = hc->c->tuple.raddr;
-		r.client_port = hc->c->tuple.rport;
-	}
+	r.client = hc->l_client;
+	r.client_port = hc->l_cport;
 	r.app = hc->app;
 	r.node = hc->node;
 	r.status = (uint16_t)status;
@@ -1292,10 +1299,8 @@ dispatch_end(struct sl_http_conn *hc, int status)
 {
 	dispatch_report(hc, status);
 	dispatch_release(hc);
-	if (hc->in_process) /* synchronous: process() goes on */
-		return;
 	request_next(hc);
-	if (hc->c == NULL)
+	if (hc->in_process || hc->c == NULL) /* synchronous: process() goes on by itself */
 		return;
 	if (process(hc))
 		maybe_finish(hc);
@@ -1488,8 +1493,8 @@ static bool
 reply_field_dropped(const uint8_t *p, uint32_t n)
 {
 	static const char *const drop[] = {
-		"connection", "keep-alive",	   "proxy-connection", "te", "trailer",
-		"upgrade",    "transfer-encoding", "x-request-id",     "x-sluice-node",
+		"connection",	     "keep-alive",   "proxy-connection", "te", "trailer", "upgrade",
+		"transfer-encoding", "x-request-id", "x-sluice-node",
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_SIZE(drop); i++)
@@ -1670,10 +1675,8 @@ reply_error(struct sl_http_conn *hc, const struct sl_be_ev *ev)
 		dispatch_retry_or_fail(hc, true, 503, why);
 		return;
 	}
-	dispatch_retry_or_fail(hc,
-			       sl_err_is_queue_full(&ev->err) ||
-				       sl_err_is_app_restarted(&ev->err),
-			       500, why);
+	dispatch_retry_or_fail(
+		hc, sl_err_is_queue_full(&ev->err) || sl_err_is_app_restarted(&ev->err), 500, why);
 }
 
 int
@@ -1764,7 +1767,8 @@ sl_http_be_event(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 		if (hc->rstate == RS_BODY)
 			reply_end(hc);
 		else
-			dispatch_fail(hc, 502, "the application closed the channel without a reply");
+			dispatch_fail(hc, 502,
+				      "the application closed the channel without a reply");
 		return 0;
 	case SL_BE_EV_ERROR:
 		reply_error(hc, ev);
@@ -1865,6 +1869,8 @@ on_head(struct sl_http_conn *hc)
 					   "X-Request-Timeout takes 1 or more milliseconds");
 		}
 		hc->route = R_DISPATCH;
+		hc->l_client = hc->c->tuple.raddr;
+		hc->l_cport = hc->c->tuple.rport;
 		hc->l_method_len = (uint8_t)min_u32(r->method.len, sizeof(hc->l_method));
 		rx_copy(hc, r->method.off, hc->l_method_len, (uint8_t *)hc->l_method);
 		hc->l_uri_len = (uint8_t)min_u32(r->target.len, sizeof(hc->l_uri));
@@ -2072,10 +2078,10 @@ http_accepted(void *app, struct sl_tcp_conn *c)
 
 		reqid_new(srv, id);
 		sl_ob_fmt(&ob,
-		       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-		       "Content-Length: 34\r\nX-Request-Id: %s\r\nConnection: close\r\n\r\n"
-		       "503 Service Unavailable: too busy\n",
-		       id);
+			  "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+			  "Content-Length: 34\r\nX-Request-Id: %s\r\nConnection: close\r\n\r\n"
+			  "503 Service Unavailable: too busy\n",
+			  id);
 		if (ob.fail || sl_tcp_send(c, ob.head, sl_tcp_stack_now(srv->st)) != 0) {
 			sl_ob_free(&ob);
 			return -ENOMEM;

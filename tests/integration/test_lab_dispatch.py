@@ -129,6 +129,23 @@ def test_basic():
     assert code == 200 and body == b"via headers", (code, body)
     code, h, body, _ = curl("-H", "X-Request-Id: my-request-1", URL + "/echo/http")
     assert h["x-request-id"] == "my-request-1", h
+    # what the app gets (the echo app's `dump` event): the URI after /<app>/<event>, the
+    # forwarded fields (hop-by-hop ones dropped, X-Forwarded-For extended, X-Request-Id)
+    code, h, body, _ = curl("-H", "X-Forwarded-For: 10.0.0.1", "-H", "Connection: keep-alive, X-Hop",
+                            "-H", "X-Hop: secret", "-H", "X-Keep: yes", "-H", "X-Request-Id: rid-7",
+                            "--data-binary", "12345", URL + "/echo/dump/sub/path?q=1&b=2")
+    lines = body.decode().splitlines()
+    assert code == 200 and lines[:3] == ["method: POST", "uri: /sub/path?q=1&b=2", "version: 1.1"], body
+    assert "header: X-Keep: yes" in lines and not any("X-Hop" in l or "Connection" in l for l in lines), body
+    assert "header: X-Forwarded-For: 10.0.0.1, 198.18.0.1" in lines, body
+    assert "header: X-Request-Id: rid-7" in lines and lines[-1] == "body-length: 5", body
+    code, h, body, _ = curl("--request-target", "http://x.example:8080/echo/dump?z", URL + "/")
+    lines = body.decode().splitlines()
+    assert code == 200 and "uri: /?z" in lines and "header: Host: x.example:8080" in lines, body
+    code, h, body, _ = curl("-H", "X-Cocaine-Service: echo", "-H", "X-Cocaine-Event: dump", URL + "/orig/uri?k=v")
+    assert code == 200 and "uri: /orig/uri?k=v" in body.decode().splitlines(), body
+    code, h, body, _ = curl("-0", URL + "/echo/dump")
+    assert code == 200 and body.decode().splitlines()[1:3] == ["uri: /", "version: 1.0"], body
     # round robin: every node serves
     seen = {}
     for i in range(30):

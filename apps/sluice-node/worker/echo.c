@@ -6,6 +6,9 @@
  *   http    takes one chunk, an HTTP request packed as cocaine-protocol.md 8.2
  *           ([method, uri, version, [[name, value]...], body]), and answers the first chunk
  *           [200, [[name, value]...]] then the request body as the response body (8.3);
+ *   dump    takes an HTTP request like `http` and answers 200 with a text dump of it:
+ *           "method: M\nuri: U\nversion: V\n", "header: name: value\n" per field,
+ *           "body-length: N\n" (what sluiced's HTTP front forwarded, for tests);
  *   whoami  answers the node's uuid (asked of the locator named by --locator, `uuid`);
  *   sleep   waits the milliseconds it is sent (decimal text), then answers them back; sent
  *           an HTTP request (8.2), it takes them from the body and answers [200, ...] then
@@ -180,6 +183,70 @@ http_close(struct slw_req *r)
 	msgpack_zone_destroy(&zone);
 }
 
+/* dump */
+
+static void
+dump_raw(msgpack_sbuffer *sb, const msgpack_object *o)
+{
+	if (o->type == MSGPACK_OBJECT_STR)
+		msgpack_sbuffer_write(sb, o->via.str.ptr, o->via.str.size);
+	else if (o->type == MSGPACK_OBJECT_BIN)
+		msgpack_sbuffer_write(sb, o->via.bin.ptr, o->via.bin.size);
+	else
+		msgpack_sbuffer_write(sb, "?", 1);
+}
+
+static void
+dump_close(struct slw_req *r)
+{
+	static const char bad[] = "bad request: expected [method, uri, version, headers, body]";
+	struct body *b = body_of(r);
+	msgpack_object o;
+	msgpack_zone zone;
+	msgpack_sbuffer sb;
+	char line[64];
+
+	if (b == NULL || b->overflow) {
+		http_reply(r, 413, "request too large", 17);
+		return;
+	}
+	msgpack_zone_init(&zone, 4096);
+	if (b->len == 0 || sl_mpc_unpack(b->p, b->len, NULL, &zone, &o) <= 0 ||
+	    o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 5 ||
+	    o.via.array.ptr[3].type != MSGPACK_OBJECT_ARRAY) {
+		http_reply(r, 400, bad, sizeof(bad) - 1);
+		msgpack_zone_destroy(&zone);
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_write(&sb, "method: ", 8);
+	dump_raw(&sb, &o.via.array.ptr[0]);
+	msgpack_sbuffer_write(&sb, "\nuri: ", 6);
+	dump_raw(&sb, &o.via.array.ptr[1]);
+	msgpack_sbuffer_write(&sb, "\nversion: ", 10);
+	dump_raw(&sb, &o.via.array.ptr[2]);
+	msgpack_sbuffer_write(&sb, "\n", 1);
+	for (uint32_t i = 0; i < o.via.array.ptr[3].via.array.size; i++) {
+		const msgpack_object *h = &o.via.array.ptr[3].via.array.ptr[i];
+
+		msgpack_sbuffer_write(&sb, "header: ", 8);
+		if (h->type == MSGPACK_OBJECT_ARRAY && h->via.array.size == 2) {
+			dump_raw(&sb, &h->via.array.ptr[0]);
+			msgpack_sbuffer_write(&sb, ": ", 2);
+			dump_raw(&sb, &h->via.array.ptr[1]);
+		}
+		msgpack_sbuffer_write(&sb, "\n", 1);
+	}
+	snprintf(line, sizeof(line), "body-length: %u\n",
+		 o.via.array.ptr[4].type == MSGPACK_OBJECT_STR	 ? o.via.array.ptr[4].via.str.size
+		 : o.via.array.ptr[4].type == MSGPACK_OBJECT_BIN ? o.via.array.ptr[4].via.bin.size
+								 : 0);
+	msgpack_sbuffer_write(&sb, line, strlen(line));
+	http_reply(r, 200, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_zone_destroy(&zone);
+}
+
 /* whoami: ask the locator once for its uuid (2.3, uuid = 6) */
 
 static int
@@ -309,12 +376,14 @@ sleep_unpack_http(struct body *b)
 		return -1;
 	msgpack_zone_init(&zone, 4096);
 	if (sl_mpc_unpack(b->p, b->len, NULL, &zone, &o) > 0 && o.type == MSGPACK_OBJECT_ARRAY &&
-	    o.via.array.size == 5 && (o.via.array.ptr[4].type == MSGPACK_OBJECT_STR ||
-				      o.via.array.ptr[4].type == MSGPACK_OBJECT_BIN)) {
+	    o.via.array.size == 5 &&
+	    (o.via.array.ptr[4].type == MSGPACK_OBJECT_STR ||
+	     o.via.array.ptr[4].type == MSGPACK_OBJECT_BIN)) {
 		const msgpack_object *body = &o.via.array.ptr[4];
-		const char *p = body->type == MSGPACK_OBJECT_STR ? body->via.str.ptr
-								 : body->via.bin.ptr;
-		size_t n = body->type == MSGPACK_OBJECT_STR ? body->via.str.size : body->via.bin.size;
+		const char *p =
+			body->type == MSGPACK_OBJECT_STR ? body->via.str.ptr : body->via.bin.ptr;
+		size_t n =
+			body->type == MSGPACK_OBJECT_STR ? body->via.str.size : body->via.bin.size;
 
 		memmove(b->p, p, n);
 		b->len = n;
@@ -380,6 +449,10 @@ main(int argc, char **argv)
 						.on_error = any_error,
 						.on_free = body_free};
 	static const struct slw_handler whoami = {.on_close = whoami_close, .on_error = any_error};
+	static const struct slw_handler dump = {.on_chunk = collect_chunk,
+						.on_close = dump_close,
+						.on_error = any_error,
+						.on_free = body_free};
 	static const struct slw_handler sleeper = {.on_chunk = collect_chunk,
 						   .on_close = sleep_close,
 						   .on_error = any_error,
@@ -397,8 +470,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (slw_on(w, "ping", &ping, NULL) < 0 || slw_on(w, "http", &http, NULL) < 0 ||
-	    slw_on(w, "whoami", &whoami, NULL) < 0 || slw_on(w, "sleep", &sleeper, NULL) < 0 ||
-	    slw_on(w, "error", &error, NULL) < 0 || slw_on(w, "exit", &exiter, NULL) < 0) {
+	    slw_on(w, "whoami", &whoami, NULL) < 0 || slw_on(w, "dump", &dump, NULL) < 0 ||
+	    slw_on(w, "sleep", &sleeper, NULL) < 0 || slw_on(w, "error", &error, NULL) < 0 ||
+	    slw_on(w, "exit", &exiter, NULL) < 0) {
 		slw_free(w);
 		return 1;
 	}
