@@ -210,6 +210,16 @@ def test_basic():
     assert code == 400, (code, body)
     code, h, body, secs = curl("--data-binary", "100", URL + "/echo/sleep")
     assert code == 200 and body == b"100" and secs >= 0.1, (code, body, secs)
+    # channels share connections: 24 slow requests in flight on the pools do not hold back
+    # quick ones (2 workers x 3 nodes x 2 connections carry them all)
+    slow = subprocess.Popen(["ip", "netns", "exec", t.NS, "/usr/bin/python3", CLIENT, "burst", "24",
+                             "/echo/sleep", "1500"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    quick = client("burst", 30, "/echo/http", "q")
+    slow_res = json.loads(slow.communicate(timeout=30)[0].strip().splitlines()[-1])
+    assert [r[0] for r in quick["results"]] == [200] * 30 and quick["seconds"] < 0.5, quick
+    assert [r[0] for r in slow_res["results"]] == [200] * 24 and slow_res["seconds"] >= 1.5, slow_res
+    t.log("30 quick requests in %.2f s while 24 sleeps of 1.5 s were in flight" % quick["seconds"])
     s = http_total()
     assert s["inflight"] == 0, s
 
@@ -275,6 +285,15 @@ def test_kill():
     wait_for("node 1 serving again", serves, 10)
     total, non2xx, errors, out = wrk(2)
     assert non2xx == 0 and errors == 0, out
+    # every node gone: a quick 503, not a hang
+    for k in (1, 2, 3):
+        os.kill(node_pid(k), 9)
+    time.sleep(0.1)
+    code, h, body, secs = curl(URL + "/echo/http")
+    t.log("all nodes killed: %d in %.3f s: %s" % (code, secs, body))
+    assert code in (502, 503) and secs < 1.0, (code, secs, body)
+    code, h, body, secs = curl(URL + "/echo/http")
+    assert code == 503 and secs < 1.0, (code, secs, body)
 
 
 def test_retry():
