@@ -88,7 +88,7 @@ struct sl_be {
 	const struct sl_cluster *cl;
 	uint64_t last_connect_check;
 	struct sl_be_conn *conns; /* conf.max_conns */
-	struct sl_be_conn **free_conns;
+	uint32_t *free_conns;	  /* indices into conns */
 	uint32_t n_free;
 	struct be_pool *pools; /* [node * SL_CL_MAX_APPS + app] */
 	struct sl_be_chan **heap;
@@ -210,7 +210,7 @@ conn_release(struct sl_be *be, struct sl_be_conn *bc)
 	if (bc->state != BC_FREE) {
 		be->stats->node_state[bc->node].conns--;
 		bc->state = BC_FREE;
-		be->free_conns[be->n_free++] = bc;
+		be->free_conns[be->n_free++] = (uint32_t)(bc - be->conns);
 	}
 }
 
@@ -346,7 +346,7 @@ conn_open(struct sl_be *be, struct be_pool *p, uint16_t node, uint16_t app)
 
 	if (be->n_free == 0 || p->n >= SL_BE_POOL_MAX)
 		return NULL;
-	bc = be->free_conns[--be->n_free];
+	bc = &be->conns[be->free_conns[--be->n_free]];
 	memset(bc, 0, offsetof(struct sl_be_conn, dec));
 	sl_frame_dec_init(&bc->dec, NULL);
 	bc->be = be;
@@ -1010,16 +1010,17 @@ sl_be_create(struct sl_tcp_stack *st, const struct sl_be_conf *conf,
 	be->stats = stats;
 	be->ev = ev;
 	be->conns = calloc(cf.max_conns, sizeof(*be->conns));
-	be->free_conns = calloc(cf.max_conns, sizeof(*be->free_conns));
+	be->free_conns = calloc(cf.max_conns, sizeof(uint32_t));
 	be->pools = calloc((size_t)SL_CL_MAX_NODES * SL_CL_MAX_APPS, sizeof(*be->pools));
-	be->heap = calloc(cf.max_chans, sizeof(*be->heap));
+	be->heap = calloc(cf.max_chans,
+			  sizeof(struct sl_be_chan *)); /* NOLINT(bugprone-sizeof-expression) */
 	if (be->conns == NULL || be->free_conns == NULL || be->pools == NULL || be->heap == NULL) {
 		sl_be_free(be);
 		errno = ENOMEM;
 		return NULL;
 	}
 	for (uint32_t i = cf.max_conns; i-- > 0;)
-		be->free_conns[be->n_free++] = &be->conns[i];
+		be->free_conns[be->n_free++] = i;
 	return be;
 }
 

@@ -1002,7 +1002,7 @@ route_request(struct sl_http_conn *hc, const char **why)
 	hc->uri_len = plen;
 	hc->uri_slash = 1;
 	if (plen > 0) {
-		uint8_t c0;
+		uint8_t c0 = '/';
 
 		rx_copy(hc, poff, 1, &c0);
 		hc->uri_slash = c0 != '/';
