@@ -115,6 +115,7 @@ def run_inflight(n, idle_wait):
         res["health_eof"] = True
     except (Fail, OSError) as e:
         res["health"] = "closed before: %s" % e
+    health.close()  # done with it: sluiced need not linger
     out(res)
 
     wait_line("finish")
@@ -143,7 +144,6 @@ def run_inflight(n, idle_wait):
         res["idle_detail"] = str(e)
     res["idle_wait_ms"] = round((time.monotonic() - t0) * 1000, 1)
     idle.close()
-    health.close()
     res["failures"] = failures
     res["ok"] = not failures
     out(res)
