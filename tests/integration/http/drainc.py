@@ -5,11 +5,11 @@ Driven by lines on standard input; each step prints one JSON line.
   drainc.py inflight N IDLE_WAIT_S
       before: N uploads to /-/mirror (even ones chunked, odd ones Content-Length, 100-400 KB
       of random bytes) send their head and the first half of their body; one keep-alive
-      connection asks /-/health and stays idle; another ("health") does the same.
-      Prints {"ready": N}.
-      "refuse": a new connection to 198.18.0.2:80 must be refused (RST); then /-/health on
-      the "health" connection must answer 503 with Connection: close and the close (or the
-      connection was closed already: idle, by the drain). Prints {"refused": ..., ...}.
+      connection asks /-/health and stays idle; another ("health") does the same, then sends
+      a /-/health head without its final CRLF. Prints {"ready": N}.
+      "refuse": a new connection to 198.18.0.2:80 must be refused (RST); then the "health"
+      connection ends its head: 503 draining with Connection: close, then the close.
+      Prints {"refused": ..., "health": ...}.
       "finish": the uploads send the rest; each must get its complete 200 with the body's
       length and CRC-32; then the idle connection must be closed by sluiced (FIN) within
       IDLE_WAIT_S. Prints the result: {"ok": ..., "failures": [...], "idle_closed": ...}.
@@ -86,6 +86,7 @@ def run_inflight(n, idle_wait):
         if r.status != 200 or r.closes():
             out({"ok": False, "failures": ["keep-alive /-/health before the drain: " + r.desc()]})
             sys.exit(1)
+    health.send(HEALTH[:-2])  # a request begun: not idle
     time.sleep(0.3)  # the heads and first halves are in
     out({"ready": n, "bytes_first_half": sum(u.half for u in ups)})
 
@@ -107,7 +108,7 @@ def run_inflight(n, idle_wait):
     res["refuse_ms"] = round((time.monotonic() - t0) * 1000, 1)
     s.close()
     try:
-        health.send(HEALTH)
+        health.send(HEALTH[-2:])
         r = health.response(timeout=5)
         res["health"] = r.body.decode("latin-1").strip()
         res["health_closes"] = r.closes()
