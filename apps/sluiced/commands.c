@@ -107,11 +107,32 @@ port_json(const struct app *app, unsigned int p)
 	return j;
 }
 
+/* `state` (running, draining, stopping); while a graceful stop drains, what it waits for. */
+static void
+stop_state_json(const struct app *app, json_t *obj)
+{
+	struct app_drain_left left;
+	uint64_t now = app_now_ms();
+
+	json_object_set_new(obj, "state", json_string(app_run_state(app)));
+	if (!app->stopping)
+		return;
+	app_drain_left(app, &left);
+	json_object_set_new(
+		obj, "drain",
+		json_pack(
+			"{s:I,s:I,s:I,s:I,s:I}", "elapsed_ms", (json_int_t)(now - app->stop_t0_ms),
+			"timeout_in_ms",
+			(json_int_t)(app->stop_deadline_ms > now ? app->stop_deadline_ms - now : 0),
+			"inflight", (json_int_t)left.inflight, "http_conns",
+			(json_int_t)left.http_conns, "tcp_closing", (json_int_t)left.tcp_closing));
+}
+
 static int
 cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
 {
 	struct app *app = a;
-	json_t *lcores = json_array(), *ports = json_array();
+	json_t *lcores = json_array(), *ports = json_array(), *info;
 	struct timespec now;
 	unsigned int lcore;
 
@@ -130,12 +151,13 @@ cmd_show_info(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	}
 	for (unsigned int p = 0; p < app->n_ports; p++)
 		json_array_append_new(ports, port_json(app, p));
-	sl_ctl_reply_ok(req, json_pack("{s:s,s:i,s:I,s:I,s:i,s:o,s:o,s:s}", "version", SL_VERSION,
-				       "pid", (int)getpid(), "uptime_s",
-				       (json_int_t)(now.tv_sec - app->started.tv_sec), "tsc_hz",
-				       (json_int_t)app->dp->tsc_hz, "workers", app->dp->n_workers,
-				       "lcores", lcores, "ports", ports, "control_socket",
-				       app->cfg.control.socket));
+	info = json_pack("{s:s,s:i,s:I,s:I,s:i,s:o,s:o,s:s}", "version", SL_VERSION, "pid",
+			 (int)getpid(), "uptime_s", (json_int_t)(now.tv_sec - app->started.tv_sec),
+			 "tsc_hz", (json_int_t)app->dp->tsc_hz, "workers", app->dp->n_workers,
+			 "lcores", lcores, "ports", ports, "control_socket",
+			 app->cfg.control.socket);
+	stop_state_json(app, info);
+	sl_ctl_reply_ok(req, info);
 	return 0;
 }
 
@@ -311,13 +333,17 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			    json_integer((json_int_t)sl_dp_heap_allocated()));
 	http = http_stats_json(app, &http_tot_j);
 	sl_ctl_get_stats(app->ctl, &cs);
-	sl_ctl_reply_ok(req,
-			json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores",
-				  lcores, "workers_total", tot_j, "tcp", tcp, "tcp_total",
-				  tcp_tot_j, "http", http, "http_total", http_tot_j, "ports", ports,
-				  "control", "accepted", (json_int_t)cs.accepted, "commands",
-				  (json_int_t)cs.commands, "errors", (json_int_t)cs.errors,
-				  "clients", (json_int_t)cs.clients));
+	{
+		json_t *st = json_pack(
+			"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
+			"workers_total", tot_j, "tcp", tcp, "tcp_total", tcp_tot_j, "http", http,
+			"http_total", http_tot_j, "ports", ports, "control", "accepted",
+			(json_int_t)cs.accepted, "commands", (json_int_t)cs.commands, "errors",
+			(json_int_t)cs.errors, "clients", (json_int_t)cs.clients);
+
+		stop_state_json(app, st);
+		sl_ctl_reply_ok(req, st);
+	}
 	return 0;
 }
 
@@ -333,6 +359,10 @@ cmd_drain(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		return 0;
 	}
 	on = strcmp(argv[0], "on") == 0;
+	if (app->stopping) {
+		sl_ctl_reply_err(req, "drain: sluiced is stopping (SIGTERM): the drain stays on");
+		return 0;
+	}
 	ret = sl_dp_drain(app->dp, on);
 	if (ret != 0) {
 		sl_ctl_reply_err(req, "drain: could not reach every worker: %s", strerror(-ret));
@@ -870,6 +900,8 @@ const struct sl_ctl_cmd app_cmds[] = {
 	{"drain", "drain on|off",
 	 "draining: /-/health answers 503 and keep-alive connections close after their reply",
 	 cmd_drain},
-	{"shutdown", "shutdown", "stop sluiced cleanly", cmd_shutdown},
+	{"shutdown", "shutdown",
+	 "stop sluiced cleanly, at once (SIGTERM stops after a drain, see docs/http.md)",
+	 cmd_shutdown},
 };
 const unsigned int app_n_cmds = SL_ARRAY_SIZE(app_cmds);

@@ -3,8 +3,12 @@
  * control socket, the workers' doorbell, signals and a timer); every other lcore runs a
  * worker loop (dataplane/lcore). Configuration is validated whole before DPDK is touched.
  *
- * Exit status: 0 after a clean stop, 1 when start-up fails, 2 for a bad command line or an
- * invalid configuration.
+ * Signals: SIGTERM stops gracefully (drain.c: new connections refused, requests in flight
+ * finish, at most limits.drain_timeout_ms); SIGINT, SIGHUP, a second SIGTERM and the control
+ * socket's `shutdown` stop at once.
+ *
+ * Exit status: 0 after a clean stop (a drain cut by its timeout included), 1 when start-up
+ * fails, 2 for a bad command line or an invalid configuration.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -172,6 +176,11 @@ control_loop(struct app *app, int sfd)
 
 		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
 			timeout = t2;
+		t2 = app_stop_tick(app);
+		if (app->stop)
+			break;
+		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
+			timeout = t2;
 		sl_nodes_run(app->nodes, app_now_ms());
 		t2 = sl_nodes_timeout_ms(app->nodes, app_now_ms());
 		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
@@ -188,11 +197,8 @@ control_loop(struct app *app, int sfd)
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-					MAIN_LOG(NOTICE, "signal %s: stopping",
-						 strsignal((int)si.ssi_signo));
-					app->stop = 1;
-				}
+				if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					app_signal(app, (int)si.ssi_signo);
 			} else if (fd == app->dp->ctl_efd) {
 				drain_worker_msgs(app);
 			} else if (fd == sl_nodes_fd(app->nodes)) {

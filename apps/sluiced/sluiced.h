@@ -55,6 +55,12 @@ struct app {
 	struct timespec started;
 	int stop;
 	bool draining; /* drain on was asked */
+	/* the graceful stop (SIGTERM, drain.c): draining and refusing since stop_t0_ms */
+	bool stopping;
+	bool stop_posted;	 /* the drain and refuse messages reached every worker */
+	bool stop_post_warned;	 /* and when they did not, it was logged */
+	unsigned int stop_quiet; /* polls in a row that found nothing left */
+	uint64_t stop_t0_ms, stop_deadline_ms;
 	uint16_t next_seq;
 	struct app_ping pings[SLUICED_MAX_PINGS];
 	struct app_test test;
@@ -73,5 +79,21 @@ void app_pings_abort(struct app *app);
 int app_test_tick(struct app *app);
 void app_test_result(struct app *app, const struct sl_msg *msg);
 void app_test_abort(struct app *app);
+
+/* What a drain still waits for, summed over the workers (drain.c). */
+struct app_drain_left {
+	uint64_t inflight;    /* HTTP requests from head to answer queued */
+	uint64_t http_conns;  /* HTTP connections held */
+	uint64_t tcp_closing; /* TCP connections in FIN_WAIT_1, CLOSING, LAST_ACK */
+};
+void app_drain_left(const struct app *app, struct app_drain_left *left);
+/* A signal from the signalfd: SIGTERM starts the graceful stop (the first time); SIGINT,
+ * SIGHUP and a second SIGTERM stop at once. */
+void app_signal(struct app *app, int signo);
+/* Control-loop work of the graceful stop: @return ms until the next poll, or -1 when not
+ * stopping (sets app->stop when drained or at limits.drain_timeout_ms). */
+int app_stop_tick(struct app *app);
+/* "running", "draining" (`drain on`) or "stopping". */
+const char *app_run_state(const struct app *app);
 
 #endif /* SLUICED_H */

@@ -112,6 +112,8 @@ struct sl_config {
 		uint64_t body_bytes;
 		uint32_t header_timeout_ms, body_timeout_ms, keepalive_ms;
 		uint32_t http_connections;
+		uint32_t drain_timeout_ms; /* limits.drain_timeout_ms: 100..600000, 30000; the
+					    * longest graceful drain after SIGTERM */
 	} limits;
 
 	struct {

@@ -1469,6 +1469,7 @@ static const struct cfg_field cfg_limits_fields[] = {
 	CFG_INT("keepalive_ms", struct sl_config, limits.keepalive_ms, 1000, 3600000, 1),
 	CFG_INT("http_connections_per_worker", struct sl_config, limits.http_connections, 16,
 		4194304, 1),
+	CFG_INT("drain_timeout_ms", struct sl_config, limits.drain_timeout_ms, 100, 600000, 1),
 };
 
 static const struct cfg_field cfg_discovery_fields[] = {
@@ -1537,6 +1538,7 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->limits.header_timeout_ms = 10000;
 	cfg->limits.body_timeout_ms = 10000;
 	cfg->limits.keepalive_ms = 60000;
+	cfg->limits.drain_timeout_ms = 30000;
 	cfg->log.level = SL_LOG_INFO;
 	cfg->log.syslog = false;
 	cfg->discovery.resolve_interval_ms = 5000;

@@ -54,6 +54,7 @@ enum sl_msg_op {
 	SL_MSG_DRAIN,	       /* control -> worker: start (drain.on) or stop draining */
 	SL_MSG_CONNECT,	       /* control -> worker: `test connect`, one active open */
 	SL_MSG_CONNECT_RESULT, /* worker -> control: how it ended */
+	SL_MSG_REFUSE,	       /* control -> worker: refuse new TCP connections (drain.on) or not */
 };
 
 /** One message; allocated from a mempool, never malloc. */

@@ -839,6 +839,9 @@ inbox_poll(struct sl_worker *w, uint64_t now_us)
 			for (unsigned int h = 0; h < w->n_http; h++)
 				sl_http_server_drain(w->http[h], msg->drain.on != 0);
 			break;
+		case SL_MSG_REFUSE:
+			sl_tcp_refuse(w->tcp, msg->drain.on != 0);
+			break;
 		default:
 			break;
 		}
@@ -1525,8 +1528,9 @@ sl_dp_test_connect(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint16_t
 	return 0;
 }
 
-int
-sl_dp_drain(struct sl_dp *dp, bool on)
+/* Post `op` with drain.on = `on` to every worker. @return 0 or -ENOBUFS. */
+static int
+post_all_on(struct sl_dp *dp, uint16_t op, bool on)
 {
 	int ret = 0;
 
@@ -1540,7 +1544,7 @@ sl_dp_drain(struct sl_dp *dp, bool on)
 		}
 		msg = obj;
 		memset(msg, 0, sizeof(*msg));
-		msg->op = SL_MSG_DRAIN;
+		msg->op = op;
 		msg->from = UINT16_MAX;
 		msg->drain.on = on;
 		if (rte_ring_mp_enqueue(dp->workers[i]->inbox, msg) != 0) {
@@ -1549,6 +1553,18 @@ sl_dp_drain(struct sl_dp *dp, bool on)
 		}
 	}
 	return ret;
+}
+
+int
+sl_dp_drain(struct sl_dp *dp, bool on)
+{
+	return post_all_on(dp, SL_MSG_DRAIN, on);
+}
+
+int
+sl_dp_refuse(struct sl_dp *dp, bool on)
+{
+	return post_all_on(dp, SL_MSG_REFUSE, on);
 }
 
 unsigned int

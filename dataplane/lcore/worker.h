@@ -183,6 +183,12 @@ void sl_dp_http_stats(const struct sl_dp *dp, unsigned int w, struct sl_http_sta
  * @return 0, or -ENOBUFS when some worker could not be told. */
 int sl_dp_drain(struct sl_dp *dp, bool on);
 
+/** Ask every worker's TCP to refuse new connections or take them again (sl_tcp_refuse():
+ * SYNs to listeners get RST,ACK, counted in syn_refused_draining; existing connections
+ * carry on). Idempotent: posting again after -ENOBUFS is safe.
+ * @return 0, or -ENOBUFS when some worker could not be told. */
+int sl_dp_refuse(struct sl_dp *dp, bool on);
+
 /** Bytes one connection of worker `w` takes: its pool element (header and trailer
  * included) and its share of the connection table (measured as the rte_malloc heap grew
  * when the table was made, divided by its entries). Idle connections hold no buffer. */

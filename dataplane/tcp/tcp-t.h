@@ -92,7 +92,7 @@ struct sl_tcp_params {
 
 /*
  * Counters of one stack (one lcore). Every segment dropped increments one drop_* counter
- * (or ooo_dropped).
+ * (or ooo_dropped; or syn_refused_draining for a SYN refused by sl_tcp_refuse()).
  * Every connection allocated ends in exactly one of conn_closed, conn_reset, conn_timeout
  * and conn_aborted (embryonic ones too), except those released by sl_tcp_conn_release().
  */
@@ -132,7 +132,8 @@ struct sl_tcp_params {
 	X(connect_failed)     /* active opens that ended before `connected`, not by the app */     \
 	X(syncookies_sent)    /* SYN-ACKs with a cookie, no state kept (backlog full) */           \
 	X(syncookies_ok)      /* ACKs whose cookie was valid: a connection was made from it */     \
-	X(syncookies_failed)  /* ACKs to a listener that sent cookies, with no valid cookie */
+	X(syncookies_failed)  /* ACKs to a listener that sent cookies, with no valid cookie */     \
+	X(syn_refused_draining) /* SYNs to a listener answered RST,ACK: sl_tcp_refuse() on */
 
 struct sl_tcp_stats {
 #define SL_TCP_STATS_FIELD(n) uint64_t n;

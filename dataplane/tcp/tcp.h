@@ -170,6 +170,7 @@ struct sl_tcp_stack {
 	uint64_t cookie_key[2]; /* SipHash key of the SYN cookies */
 	uint64_t chal_epoch_us; /* start of the second the challenge ACK budget is for */
 	uint32_t chal_left;	/* challenge ACKs left in it (RFC 5961 7) */
+	bool refuse;		/* sl_tcp_refuse(): SYNs to listeners get RST,ACK */
 	uint64_t rng;		/* xorshift state: the budget's random part */
 	struct sl_tcp_stats stats;
 	struct sl_tcp_timer *wheel[SL_TCP_WHEEL_SLOTS];
@@ -197,6 +198,24 @@ void sl_tcp_conn_release(struct sl_tcp_stack *st, struct sl_tcp_conn *c);
  */
 int sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32_t backlog,
 		  const struct sl_tcp_app_ops *ops, void *app);
+
+/**
+ * Refuse new connections (`on`), or take them again. While refusing, a SYN to any listener
+ * is answered as for a closed port (RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>), counted in syn_refused_draining: no connection, no SYN cookie. A SYN that
+ * would reopen a TIME_WAIT connection (RFC 1122 4.2.2.13) ends it and is refused the same
+ * way. Connections that exist are untouched, embryonic ones included: a SYN_RCVD
+ * connection, or the ACK of a SYN cookie sent before, still completes its handshake (the
+ * peer was already told yes). Active opens (sl_tcp_connect()) are not affected. For a
+ * graceful drain: existing requests finish, new clients go elsewhere at once.
+ */
+void sl_tcp_refuse(struct sl_tcp_stack *st, bool on);
+
+static inline bool
+sl_tcp_refusing(const struct sl_tcp_stack *st)
+{
+	return st->refuse;
+}
 
 /**
  * Active open (RFC 9293 3.10.1 OPEN, active): send a SYN on the complete tuple `t` (our

@@ -454,6 +454,13 @@ sl_tcp_listen(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port, uint32
 	return 0;
 }
 
+/* sl_tcp_refuse(<st>, <on>): see tcp.h; input_noconn() (tcp_in.c) does the refusing. */
+void
+sl_tcp_refuse(struct sl_tcp_stack *st, bool on)
+{
+	st->refuse = on;
+}
+
 int
 sl_tcp_listen_keepalive(struct sl_tcp_stack *st, struct sl_ip4 addr, uint16_t port,
 			uint32_t idle_us, uint32_t intvl_us, uint8_t probes)

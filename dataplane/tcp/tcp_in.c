@@ -215,7 +215,8 @@ listen_syn(struct sl_tcp_stack *st, struct sl_tcp_listener *l, const struct sl_t
 
 /*
  * A segment that found no connection: RFC 9293 3.10.7.1 (CLOSED) when no listener has its
- * address, 3.10.7.2 (LISTEN) otherwise. Never a RST for a RST.
+ * address, 3.10.7.2 (LISTEN) otherwise; a SYN to a listener of a stack that refuses new
+ * connections (sl_tcp_refuse()) as 3.10.7.1. Never a RST for a RST.
  */
 static void
 input_noconn(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, const struct sl_tcp_rx *rx,
@@ -225,6 +226,13 @@ input_noconn(struct sl_tcp_stack *st, const struct sl_tcp_tuple *t, const struct
 	struct sl_tcp_seq zero = {0};
 
 	if (l != NULL && (rx->flags & (SL_TCP_SYN | SL_TCP_ACK_F | SL_TCP_RST)) == SL_TCP_SYN) {
+		if (SL_UNLIKELY(st->refuse)) {
+			/* sl_tcp_refuse(): as 3.10.7.1, a closed port */
+			st->stats.syn_refused_draining++;
+			sl_tcp__send_ctl(st, t, zero, sl_seq_add(rx->seq, sl_tcp__seg_len(rx)),
+					 SL_TCP_RST | SL_TCP_ACK_F);
+			return;
+		}
 		listen_syn(st, l, t, rx, iss_floor);
 		return;
 	}

@@ -129,6 +129,14 @@ static const struct bad_case bad_cases[] = {
 	 "limits.body_timeout_ms: must be an integer from 1000 to 3600000"},
 	{CFG(", 'limits': {'keepalive_ms': 0}"),
 	 "limits.keepalive_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'limits': {'drain_timeout_ms': 99}"),
+	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
+	{CFG(", 'limits': {'drain_timeout_ms': 600001}"),
+	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
+	{CFG(", 'limits': {'drain_timeout_ms': -1}"),
+	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
+	{CFG(", 'limits': {'drain_timeout_ms': 3.5}"),
+	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
 	{CFG(", 'limits': {'connections_per_worker': 100, 'http_connections_per_worker': 101}"),
 	 "limits.http_connections_per_worker: must not exceed limits.connections_per_worker (100)"},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'backlog': 0}]"),
@@ -975,7 +983,7 @@ Test(config, http_listener_and_limits)
 			  " 'header_fields': 20, 'uri_bytes': 100, 'body_bytes': 1099511627776,"
 			  " 'chunk_line_bytes': 64, 'header_timeout_ms': 1000,"
 			  " 'body_timeout_ms': 2000, 'keepalive_ms': 3000,"
-			  " 'http_connections_per_worker': 500}"),
+			  " 'http_connections_per_worker': 500, 'drain_timeout_ms': 100}"),
 		      &cfg, err),
 		0, "%s", err);
 	cr_expect_eq(cfg.listeners[0].protocol, SL_PROTO_HTTP);
@@ -990,6 +998,12 @@ Test(config, http_listener_and_limits)
 	cr_expect_eq(cfg.limits.body_timeout_ms, 2000);
 	cr_expect_eq(cfg.limits.keepalive_ms, 3000);
 	cr_expect_eq(cfg.limits.http_connections, 500);
+	cr_expect_eq(cfg.limits.drain_timeout_ms, 100);
+	sl_config_free(&cfg);
+
+	cr_assert_eq(parse(CFG(", 'limits': {'drain_timeout_ms': 600000}"), &cfg, err), 0, "%s",
+		     err);
+	cr_expect_eq(cfg.limits.drain_timeout_ms, 600000);
 	sl_config_free(&cfg);
 
 	/* defaults; the HTTP connection limit follows connections_per_worker */
@@ -1004,6 +1018,7 @@ Test(config, http_listener_and_limits)
 	cr_expect_eq(cfg.limits.body_timeout_ms, 10000);
 	cr_expect_eq(cfg.limits.keepalive_ms, 60000);
 	cr_expect_eq(cfg.limits.http_connections, 1000);
+	cr_expect_eq(cfg.limits.drain_timeout_ms, 30000);
 	sl_config_free(&cfg);
 }
 

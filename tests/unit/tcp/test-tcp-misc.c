@@ -498,7 +498,7 @@ Test(tcp_misc, counters_exact)
 	cr_assert_eq(e->st.listeners[0].pending, 0);
 	cr_assert_eq(t_stat(e, "conn_aborted"), 1);
 	cr_assert_eq(t_stat(e, "rst_out"), 1);
-	cr_assert_eq(SL_TCP_STATS_COUNT, 36);
+	cr_assert_eq(SL_TCP_STATS_COUNT, 37);
 	cr_assert_str_eq(sl_tcp_stats_names[21], "drop_no_buf");
 	/* the counters of TCP 3/3 come after the older ones: their indices stay */
 	cr_assert_str_eq(sl_tcp_stats_names[30], "keepalives_out");
@@ -506,7 +506,8 @@ Test(tcp_misc, counters_exact)
 	cr_assert_str_eq(sl_tcp_stats_names[32], "connect_failed");
 	cr_assert_str_eq(sl_tcp_stats_names[33], "syncookies_sent");
 	cr_assert_str_eq(sl_tcp_stats_names[34], "syncookies_ok");
-	cr_assert_str_eq(sl_tcp_stats_names[SL_TCP_STATS_COUNT - 1], "syncookies_failed");
+	cr_assert_str_eq(sl_tcp_stats_names[35], "syncookies_failed");
+	cr_assert_str_eq(sl_tcp_stats_names[SL_TCP_STATS_COUNT - 1], "syn_refused_draining");
 	cr_assert_str_eq(sl_tcp_state_names[SL_TCP_TIME_WAIT], "TIME_WAIT");
 	t_drain(e);
 	t_fini(e); /* releases the two left: conns[] back to zero */
