@@ -673,11 +673,10 @@ be_peer_closed(void *app, struct sl_tcp_conn *c)
 		sl_tcp_close(c, now_of(be));
 		return;
 	}
-	/* what came before the FIN was decoded already; the node will send no more */
-	sl_tcp_set_user(c, NULL);
-	sl_tcp_close(c, now_of(be));
-	bc->c = NULL;
+	/* what came before the FIN was decoded already; the node will send no more. c is
+	 * still bc->c for conn_fail(): what TCP acknowledged decides `unsent` */
 	conn_fail(be, bc, -ECONNRESET, true);
+	sl_tcp_close(c, now_of(be));
 }
 
 static void

@@ -1234,6 +1234,11 @@ Test(be, lost_unsent_rst)
 	unsent_case(false);
 }
 
+Test(be, lost_unsent_fin)
+{
+	unsent_case(true);
+}
+
 /* A handler that returns 1 on DATA holds every later event of the connection until
  * sl_be_resume(). */
 Test(be, pause_resume)
