@@ -1273,3 +1273,28 @@ Test(be, pause_resume)
 	free(w);
 	bt_free(b);
 }
+
+/* The channel that paused its connection times out: the connection's other channels go on. */
+Test(be, pause_then_timeout)
+{
+	struct bt *b = bt_new(NULL);
+	struct bb *w = calloc(1, sizeof(*w));
+	struct tch t[2];
+	struct peer *p = open_one(b, &t[0], "A");
+
+	sl_be_deadline(b->be, &t[0].ch, b->e->now + 50000);
+	tch_init(b, &t[1], "B");
+	cr_assert_eq(send_req(b, &t[1], 0, "", 0), 0);
+	t[0].pause_data = 1;
+	bb_write(w, 1, E_FIXRAW, "abcd", 4, NULL, 0);
+	bb_close(w, 1, NULL, 0);
+	bb_close(w, 2, NULL, 0);
+	log_reset(b);
+	peer_send_mss(b, p, w->p, w->n, 6);
+	cr_assert_str_eq(b->log, "A CHUNK 4\nA DATA a\n(pause)\n");
+	bt_advance(b, 60000);
+	cr_assert_str_eq(b->log, "A CHUNK 4\nA DATA a\n(pause)\nA TIMEOUT\nB CLOSE\n");
+	cr_assert(p->fin && !p->rst, "retired and closed once B ended");
+	free(w);
+	bt_free(b);
+}
