@@ -673,11 +673,10 @@ be_peer_closed(void *app, struct sl_tcp_conn *c)
 		sl_tcp_close(c, now_of(be));
 		return;
 	}
-	/* what came before the FIN was decoded already; the node will send no more */
-	sl_tcp_set_user(c, NULL);
-	sl_tcp_close(c, now_of(be));
-	bc->c = NULL;
+	/* what came before the FIN was decoded already; the node will send no more. c is
+	 * still bc->c for conn_fail(): what TCP acknowledged decides `unsent` */
 	conn_fail(be, bc, -ECONNRESET, true);
+	sl_tcp_close(c, now_of(be));
 }
 
 static void
@@ -960,8 +959,12 @@ sl_be_tick(struct sl_be *be, uint64_t now_us)
 			conn_retire(be, bc);
 		}
 		emit(be, ch, &ev);
-		if (bc != NULL)
+		if (bc != NULL && bc->paused && chan_of(bc, bc->d_id) == NULL) {
+			bc->paused = false; /* the channel that paused it is gone */
+			conn_feed(be, bc);
+		} else if (bc != NULL) {
 			conn_maybe_close(be, bc);
+		}
 	}
 	if (now_us - be->last_connect_check >= TICK_CONNECT_US) {
 		uint64_t limit = (uint64_t)be->conf.connect_timeout_ms * 1000;
