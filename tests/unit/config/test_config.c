@@ -539,6 +539,20 @@ Test(config, lab_json)
 	cr_expect_eq(cfg.log.level, SL_LOG_INFO);
 	cr_expect_not(cfg.log.syslog);
 	expect_dataplane_defaults(&cfg);
+	/* the lab's nodes (tools/lab nodes 3) and their echo app */
+	cr_assert_eq(cfg.n_nodes, 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		cr_expect_eq(cfg.nodes[i].addr.v, 0xc612000bu + i);
+		cr_expect_eq(cfg.nodes[i].port, 10053);
+	}
+	cr_assert_eq(cfg.n_apps, 1);
+	cr_expect_str_eq(cfg.apps[0].name, "echo");
+	cr_expect_eq(cfg.apps[0].deadline_ms, 30000);
+	cr_expect_eq(cfg.apps[0].retries, 2);
+	cr_expect_eq(cfg.discovery.resolve_interval_ms, 1000);
+	cr_expect_eq(cfg.discovery.info_interval_ms, 500);
+	cr_expect_eq(cfg.discovery.timeout_ms, 500);
+	cr_expect_eq(cfg.discovery.down_after, 2);
 	sl_config_free(&cfg);
 	cr_expect_eq(cfg.eal_argc, 0);
 	cr_expect_null(cfg.eal_argv[0]);
