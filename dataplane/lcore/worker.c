@@ -1060,6 +1060,7 @@ worker_main(void *arg)
 	if (w->idx == 0)
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			sl_net_garp(&w->ports[p].nif);
+	sl_worker_shared_start(w); /* RCU QSBR: online */
 
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc(), t1;
@@ -1067,6 +1068,7 @@ worker_main(void *arg)
 		unsigned int work = 0;
 
 		w->now_us = now_us;
+		sl_worker_quiescent(w); /* no view pointer is kept across iterations */
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
@@ -1125,6 +1127,7 @@ worker_main(void *arg)
 		}
 		w->stats.idle_cycles += rte_rdtsc() - t0;
 	}
+	sl_worker_shared_stop(w);
 	for (unsigned int p = 0; p < w->n_ports; p++)
 		txb_flush(&w->ports[p]);
 	DP_LOG(INFO, "worker %u stopped", w->idx);
@@ -1413,6 +1416,8 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 		if (worker_tcp_init(w) != 0)
 			goto fail;
 	}
+	if (sl_dp_shared_init(dp) != 0) /* view RCU, dispatch counters, access log rings */
+		goto fail;
 	return dp;
 fail:
 	sl_dp_free(dp);
@@ -1455,6 +1460,7 @@ sl_dp_free(struct sl_dp *dp)
 		if (dp->workers[i] == NULL)
 			continue;
 		worker_tcp_fini(dp->workers[i]);
+		sl_worker_shared_fini(dp->workers[i]); /* access log ring */
 		for (unsigned int p = 0; p < dp->workers[i]->n_ports; p++) {
 			impair_destroy(dp->workers[i]->ports[p].imp_rx);
 			impair_destroy(dp->workers[i]->ports[p].imp_tx);
@@ -1469,6 +1475,7 @@ sl_dp_free(struct sl_dp *dp)
 		}
 		rte_free(dp->workers[i]);
 	}
+	sl_dp_shared_fini(dp); /* views, RCU */
 	rte_ring_free(dp->ctl_inbox);
 	rte_mempool_free(dp->msg_pool);
 	if (dp->ctl_efd >= 0)
