@@ -913,8 +913,12 @@ cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			      "last_error", sn->last_error, "rtt_ms", sn->rtt_us / 1000.0, "apps",
 			      apps);
 		json_object_set_new(n, "ok_seq", json_integer((json_int_t)sn->ok_seq));
-		if (i < SL_CL_MAX_NODES)
-			be_node_json(n, b, app, i);
+		if (i < SL_CL_MAX_NODES) {
+			json_t *d = json_object();
+
+			be_node_json(d, b, app, i);
+			json_object_set_new(n, "dispatch", d);
+		}
 		json_array_append_new(nodes, n);
 	}
 	free(b);
@@ -964,8 +968,12 @@ cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		j = json_pack("{s:s,s:o,s:i,s:o,s:i,s:i}", "app", ca->name, "nodes", up,
 			      "endpoints", (int)eps, "absent_on", absent, "deadline_ms",
 			      (int)ca->deadline_ms, "retries", (int)ca->retries);
-		if (k < SL_CL_MAX_APPS)
-			be_counters_json(j, &b->tot.apps[k]);
+		if (k < SL_CL_MAX_APPS) {
+			json_t *d = json_object();
+
+			be_counters_json(d, &b->tot.apps[k]);
+			json_object_set_new(j, "dispatch", d);
+		}
 		json_array_append_new(apps, j);
 	}
 	free(b);
