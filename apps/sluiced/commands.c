@@ -320,8 +320,8 @@ dispatch_stats_json(const struct app *app)
 	for (unsigned int k = 0; k < SL_CL_MAX_APPS; k++)
 		for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
 			((uint64_t *)&sum)[i] += ((const uint64_t *)&b->tot.apps[k])[i];
-	j = json_pack("{s:I,s:I}", "view_generation", (json_int_t)app->view_gen,
-		      "views_published", (json_int_t)app->views_published);
+	j = json_pack("{s:I,s:I}", "view_generation", (json_int_t)app->view_gen, "views_published",
+		      (json_int_t)app->views_published);
 	be_counters_json(j, &sum);
 	json_object_set_new(j, "inflight", json_integer((json_int_t)b->tot.inflight));
 	json_object_set_new(j, "protocol_errors", json_integer((json_int_t)b->tot.protocol_errors));
@@ -410,14 +410,13 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			    json_integer((json_int_t)sl_dp_heap_allocated()));
 	http = http_stats_json(app, &http_tot_j);
 	sl_ctl_get_stats(app->ctl, &cs);
-	sl_ctl_reply_ok(req,
-			json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o}",
-				  "lcores", lcores, "workers_total", tot_j, "tcp", tcp, "tcp_total",
-				  tcp_tot_j, "http", http, "http_total", http_tot_j, "ports", ports,
-				  "control", "accepted", (json_int_t)cs.accepted, "commands",
-				  (json_int_t)cs.commands, "errors", (json_int_t)cs.errors,
-				  "clients", (json_int_t)cs.clients, "dispatch",
-				  dispatch_stats_json(app)));
+	sl_ctl_reply_ok(
+		req, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o}", "lcores",
+			       lcores, "workers_total", tot_j, "tcp", tcp, "tcp_total", tcp_tot_j,
+			       "http", http, "http_total", http_tot_j, "ports", ports, "control",
+			       "accepted", (json_int_t)cs.accepted, "commands",
+			       (json_int_t)cs.commands, "errors", (json_int_t)cs.errors, "clients",
+			       (json_int_t)cs.clients, "dispatch", dispatch_stats_json(app)));
 	return 0;
 }
 
@@ -922,9 +921,9 @@ cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		json_array_append_new(nodes, n);
 	}
 	free(b);
-	sl_ctl_reply_ok(req, json_pack("{s:I,s:I,s:o}", "generation", (json_int_t)cs->generation,
-				       "view_generation", (json_int_t)app->view_gen, "nodes",
-				       nodes));
+	sl_ctl_reply_ok(req,
+			json_pack("{s:I,s:I,s:o}", "generation", (json_int_t)cs->generation,
+				  "view_generation", (json_int_t)app->view_gen, "nodes", nodes));
 	return 0;
 }
 

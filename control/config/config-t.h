@@ -25,9 +25,9 @@
 #define SL_CFG_MAX_NODES 64
 #define SL_CFG_MAX_APPS 64
 #define SL_CFG_APP_NAME_MAX 64 /* 1..63 characters of [A-Za-z0-9_.@-] */
-#define SL_CFG_MAX_ROUTES 32	/* = SL_CL_MAX_ROUTES (backend-t.h) */
-#define SL_CFG_HOST_MAX 128	/* a route's host: 0..127 bytes */
-#define SL_CFG_PREFIX_MAX 128	/* a route's path prefix: 1..127 bytes */
+#define SL_CFG_MAX_ROUTES 32   /* = SL_CL_MAX_ROUTES (backend-t.h) */
+#define SL_CFG_HOST_MAX 128    /* a route's host: 0..127 bytes */
+#define SL_CFG_PREFIX_MAX 128  /* a route's path prefix: 1..127 bytes */
 #define SL_CFG_ALOG_PATH_MAX 256
 
 /** What a listener serves. */
@@ -163,7 +163,7 @@ struct sl_config {
 	struct sl_cfg_route routes[SL_CFG_MAX_ROUTES];
 
 	struct {
-		bool node_header; /* dispatch.node_header: X-Sluice-Node in answers, default false */
+		bool node_header; /* dispatch.node_header: X-Sluice-Node, default false */
 		char access_log[SL_CFG_ALOG_PATH_MAX]; /* dispatch.access_log: absolute path of
 							* the access log, default "": none */
 	} dispatch;

@@ -216,9 +216,14 @@ sl_worker_shared_stop(struct sl_worker *w)
 void
 sl_worker_alog(struct sl_worker *w, const struct sl_access_rec *r)
 {
+	/* the ring API takes a non-const pointer; it only reads the record */
+	union {
+		const struct sl_access_rec *c;
+		void *p;
+	} u = {.c = r};
+
 	if (w->alog == NULL)
 		return;
-	/* the ring API takes a non-const pointer; it only reads the record */
-	if (SL_UNLIKELY(rte_ring_sp_enqueue_elem(w->alog, (void *)(uintptr_t)r, sizeof(*r)) != 0))
+	if (SL_UNLIKELY(rte_ring_sp_enqueue_elem(w->alog, u.p, sizeof(*r)) != 0))
 		w->be_stats->alog_dropped++;
 }

@@ -452,7 +452,8 @@ static const struct bad_case bad_cases[] = {
 	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/a?x', 'app': 'echo', 'event': 'e'}]"),
 	 "routes[0].prefix: a path prefix must be printable ASCII without spaces, '?' or '#': "
 	 "\"/a?x\""},
-	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/" X100 "xxxxxxxxxxxxxxxxxxxxxxxxxxx', "
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/" X100
+	     "xxxxxxxxxxxxxxxxxxxxxxxxxxx', "
 	     "'app': 'echo', 'event': 'e'}]"),
 	 "routes[0].prefix: too long (128 bytes, at most 127)"},
 	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': 1, 'app': 'echo', 'event': 'e'}]"),
@@ -725,12 +726,13 @@ Test(config, routes_dispatch)
 
 	/* 32 routes are fine, 33 are not */
 	for (int n = 32; n <= 33; n++) {
-		o = snprintf(json, sizeof(json), "{'ports': [" PORT() "], 'apps': {'a': {}}, "
-						 "'routes': [");
+		o = snprintf(json, sizeof(json),
+			     "{'ports': [" PORT() "], 'apps': {'a': {}}, "
+						  "'routes': [");
 		for (int i = 0; i < n; i++)
 			o += snprintf(json + o, sizeof(json) - (size_t)o,
-				      "%s{'prefix': '/%d', 'app': 'a', 'event': 'e'}", i ? ", " : "",
-				      i);
+				      "%s{'prefix': '/%d', 'app': 'a', 'event': 'e'}",
+				      i ? ", " : "", i);
 		snprintf(json + o, sizeof(json) - (size_t)o, "]}");
 		if (n == 32) {
 			cr_assert_eq(parse(json, &cfg, err), 0, "%s", err);

@@ -272,8 +272,9 @@ Test(retire, in_order_and_only_when_over)
 	cr_expect_eq(r.n, 1);
 	/* fill it up, wrapping around: tokens 4..66 */
 	for (int i = 0; i < SL_RETIRE_MAX - 1; i++)
-		cr_expect_eq(sl_retire_push(&r, &objs[(3 + i) % (SL_RETIRE_MAX + 1)], 4 + (uint64_t)i),
-			     0);
+		cr_expect_eq(
+			sl_retire_push(&r, &objs[(3 + i) % (SL_RETIRE_MAX + 1)], 4 + (uint64_t)i),
+			0);
 	cr_expect_eq(sl_retire_push(&r, &objs[0], 100), -ENOSPC);
 	cr_expect(sl_retire_full(&r));
 	acked = 10;

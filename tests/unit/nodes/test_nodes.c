@@ -498,10 +498,10 @@ Test(view, from_snapshot)
 	snap.nodes[1].state = SL_NODE_DOWN;
 	snap.nodes[2].state = SL_NODE_UNKNOWN;
 	/* echo: present on 0 (two endpoints) and on 1 (down), absent on 2 */
-	snap.nodes[0].apps[0] = (struct sl_snap_app){
-		.state = SL_APP_PRESENT,
-		.n_endpoints = 2,
-		.endpoints = {{{0xc612000b}, 40001}, {{0xc612000b}, 40002}}};
+	snap.nodes[0].apps[0] =
+		(struct sl_snap_app){.state = SL_APP_PRESENT,
+				     .n_endpoints = 2,
+				     .endpoints = {{{0xc612000b}, 40001}, {{0xc612000b}, 40002}}};
 	snap.nodes[1].apps[0] = (struct sl_snap_app){
 		.state = SL_APP_PRESENT, .n_endpoints = 1, .endpoints = {{{0xc612000c}, 40003}}};
 	snap.nodes[2].apps[0].state = SL_APP_ABSENT;
