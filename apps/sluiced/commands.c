@@ -916,7 +916,7 @@ cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			json_t *d = json_object();
 
 			be_node_json(d, b, app, i);
-			json_object_set_new(n, "dispatch", d);
+			json_object_set_new(n, "counters", d);
 		}
 		json_array_append_new(nodes, n);
 	}
@@ -971,7 +971,7 @@ cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			json_t *d = json_object();
 
 			be_counters_json(d, &b->tot.apps[k]);
-			json_object_set_new(j, "dispatch", d);
+			json_object_set_new(j, "counters", d);
 		}
 		json_array_append_new(apps, j);
 	}

@@ -227,3 +227,9 @@ sl_worker_alog(struct sl_worker *w, const struct sl_access_rec *r)
 	if (SL_UNLIKELY(rte_ring_sp_enqueue_elem(w->alog, u.p, sizeof(*r)) != 0))
 		w->be_stats->alog_dropped++;
 }
+
+void
+sl_worker_alog_cb(void *w, const struct sl_access_rec *r)
+{
+	sl_worker_alog(w, r);
+}

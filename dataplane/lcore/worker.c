@@ -1069,6 +1069,8 @@ worker_main(void *arg)
 
 		w->now_us = now_us;
 		sl_worker_quiescent(w); /* no view pointer is kept across iterations */
+		if (w->be != NULL) /* the pools' view: taken right after the quiescent report */
+			sl_be_set_view(w->be, sl_dp_cluster(dp));
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
@@ -1076,8 +1078,6 @@ worker_main(void *arg)
 			work += redirect_poll(w);
 		if (SL_UNLIKELY(w->impaired))
 			work += impair_poll(w, now_us);
-		if (w->be != NULL)
-			sl_be_set_view(w->be, __atomic_load_n(&dp->cluster, __ATOMIC_ACQUIRE));
 		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
 			sl_tcp_timer(w->tcp, now_us);
 			if (w->be != NULL)
@@ -1283,7 +1283,8 @@ worker_tcp_init(struct sl_worker *w)
 				if (w->be == NULL)
 					return -ENOMEM;
 			}
-			sl_http_server_backend(srv, w->be, NULL, NULL);
+			sl_http_server_backend(srv, w->be, p->access_log ? sl_worker_alog_cb : NULL,
+					       w);
 			ops = &sl_http_ops;
 			app = srv;
 		}

@@ -238,6 +238,9 @@ uint64_t sl_dp_cluster_gen(const struct sl_dp *dp, unsigned int w);
  * counts be_stats->alog_dropped). Nothing happens when the access log is off. */
 void sl_worker_alog(struct sl_worker *w, const struct sl_access_rec *r);
 
+/** The same as a callback for sl_http_server_backend(): ctx is the worker. */
+void sl_worker_alog_cb(void *w, const struct sl_access_rec *r);
+
 /** Worker: is the access log on (is a record worth building)? */
 static inline bool
 sl_worker_alog_on(const struct sl_worker *w)

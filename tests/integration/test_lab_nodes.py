@@ -67,13 +67,13 @@ NODE_EXTRAS = ["conns", "inflight", "conns_opened", "conn_failures", "passive_do
 def check_dispatch_fields():
     """Every counter is there, zero before any dispatch; no latency yet."""
     for a in t.ctl("show", "apps")[1]["apps"]:
-        d = a["dispatch"]
+        d = a["counters"]
         for k in BE_COUNTERS:
             assert d[k] == 0, (a["app"], k, d)
         for k in ("p50_us_le", "p90_us_le", "p99_us_le"):
             assert k in d and d[k] is None, (k, d)
     for n in t.ctl("show", "nodes")[1]["nodes"]:
-        d = n["dispatch"]
+        d = n["counters"]
         for k in BE_COUNTERS + NODE_EXTRAS:
             assert d[k] == 0, (n["locator"], k, d)
         assert d["down_on_workers"] == [] and d["p99_us_le"] is None, d
