@@ -16,6 +16,7 @@
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
+#include "ctl-dispatch.h"
 #include "sl_log.h"
 #include "sl_addr.h"
 #include "sluiced.h"
@@ -204,6 +205,9 @@ lcore_stats_json(const struct app *app, unsigned int w, struct sl_lcore_stats *t
 	all = st.busy_cycles + st.idle_cycles;
 	json_object_set_new(j, "busy_pct",
 			    json_real(all ? 100.0 * (double)st.busy_cycles / (double)all : 0.0));
+	/* the view this worker saw last (a published generation reaches every worker) */
+	json_object_set_new(j, "cluster_generation",
+			    json_integer((json_int_t)sl_dp_cluster_gen(app->dp, w)));
 	return j;
 }
 
@@ -254,6 +258,101 @@ http_stats_json(const struct app *app, json_t **tot)
 	counters_json(*tot, "", sl_http_stats_names, &htot, SL_HTTP_STATS_COUNT);
 	json_object_set_new(*tot, "draining", json_boolean(app->draining));
 	return http;
+}
+
+/*
+ * Dispatch counters (backend-t.h): summed over workers, with the workers that marked each
+ * node down on their own.
+ */
+struct be_read {
+	struct sl_be_stats tot, one;
+	uint64_t down_workers[SL_CL_MAX_NODES]; /* bit w: worker w has the node marked down */
+};
+
+static struct be_read *
+be_read(const struct app *app)
+{
+	struct be_read *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	for (unsigned int w = 0; w < app->dp->n_workers; w++) {
+		memset(&b->one, 0, sizeof(b->one));
+		sl_dp_be_stats(app->dp, w, &b->one);
+		for (unsigned int i = 0; i < SL_CL_MAX_NODES; i++)
+			if (b->one.node_state[i].down)
+				b->down_workers[i] |= UINT64_C(1) << w;
+		sl_be_stats_add(&b->tot, &b->one);
+	}
+	return b;
+}
+
+/* The counters of one app or node, and p50/p90/p99 as bucket bounds: "pNN_us_le": latency
+ * <= that many us; null without samples, -1 above the last bound (2^24 us). */
+static void
+be_counters_json(json_t *j, const struct sl_be_counters *c)
+{
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = {{"p50_us_le", 0.50}, {"p90_us_le", 0.90}, {"p99_us_le", 0.99}};
+
+	counters_json(j, "", sl_be_counter_names, c, SL_BE_N_COUNTERS);
+	for (size_t i = 0; i < SL_ARRAY_SIZE(qs); i++) {
+		uint64_t le;
+		json_t *v;
+
+		if (sl_lat_quantile(c->lat, qs[i].q, &le) < 0)
+			v = json_null();
+		else
+			v = json_integer(le == UINT64_MAX ? -1 : (json_int_t)le);
+		json_object_set_new(j, qs[i].key, v);
+	}
+}
+
+static void
+be_node_json(json_t *j, const struct be_read *b, const struct app *app, unsigned int i)
+{
+	const struct sl_be_node_state *ns = &b->tot.node_state[i];
+	json_t *down = json_array();
+
+	be_counters_json(j, &b->tot.nodes[i]);
+	json_object_set_new(j, "conns", json_integer(ns->conns));
+	json_object_set_new(j, "inflight", json_integer(ns->inflight));
+	json_object_set_new(j, "conns_opened", json_integer((json_int_t)ns->conns_opened));
+	json_object_set_new(j, "conn_failures", json_integer((json_int_t)ns->conn_failures));
+	json_object_set_new(j, "passive_down", json_integer((json_int_t)ns->passive_down));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++)
+		if (b->down_workers[i] >> w & 1)
+			json_array_append_new(down, json_integer(w));
+	json_object_set_new(j, "down_on_workers", down);
+}
+
+/* show stats: totals over apps, the published view, the access log. */
+static json_t *
+dispatch_stats_json(const struct app *app)
+{
+	struct be_read *b = be_read(app);
+	struct sl_be_counters sum;
+	json_t *j;
+
+	if (b == NULL)
+		return json_null();
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int k = 0; k < SL_CL_MAX_APPS; k++)
+		for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
+			((uint64_t *)&sum)[i] += ((const uint64_t *)&b->tot.apps[k])[i];
+	j = json_pack("{s:I,s:I}", "view_generation", (json_int_t)app->view_gen, "views_published",
+		      (json_int_t)app->views_published);
+	be_counters_json(j, &sum);
+	json_object_set_new(j, "inflight", json_integer((json_int_t)b->tot.inflight));
+	json_object_set_new(j, "protocol_errors", json_integer((json_int_t)b->tot.protocol_errors));
+	json_object_set_new(j, "alog_dropped", json_integer((json_int_t)b->tot.alog_dropped));
+	json_object_set_new(j, "alog_lines", json_integer((json_int_t)app->alog_lines));
+	json_object_set_new(j, "alog_errors", json_integer((json_int_t)app->alog_errors));
+	json_object_set_new(j, "access_log", json_string(app->cfg.dispatch.access_log));
+	free(b);
+	return j;
 }
 
 static int
@@ -335,11 +434,12 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	sl_ctl_get_stats(app->ctl, &cs);
 	{
 		json_t *st = json_pack(
-			"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "lcores", lcores,
+			"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I},s:o}", "lcores", lcores,
 			"workers_total", tot_j, "tcp", tcp, "tcp_total", tcp_tot_j, "http", http,
 			"http_total", http_tot_j, "ports", ports, "control", "accepted",
 			(json_int_t)cs.accepted, "commands", (json_int_t)cs.commands, "errors",
-			(json_int_t)cs.errors, "clients", (json_int_t)cs.clients);
+			(json_int_t)cs.errors, "clients", (json_int_t)cs.clients, "dispatch",
+			dispatch_stats_json(app));
 
 		stop_state_json(app, st);
 		sl_ctl_reply_ok(req, st);
@@ -804,11 +904,18 @@ cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	const struct sl_cluster_snap *cs = sl_nodes_snapshot(app->nodes);
 	json_t *nodes = json_array();
 	uint64_t now = app_now_ms();
+	struct be_read *b;
 
 	(void)argv;
 	if (argc != 0) {
 		json_decref(nodes);
 		sl_ctl_reply_err(req, "show nodes: takes no arguments");
+		return 0;
+	}
+	b = be_read(app);
+	if (b == NULL) {
+		json_decref(nodes);
+		sl_ctl_reply_err(req, "show nodes: out of memory");
 		return 0;
 	}
 	for (unsigned int i = 0; i < cs->n_nodes; i++) {
@@ -835,10 +942,19 @@ cmd_show_nodes(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			      (json_int_t)(now - sn->since_ms), "failures", (int)sn->failures,
 			      "last_error", sn->last_error, "rtt_ms", sn->rtt_us / 1000.0, "apps",
 			      apps);
+		json_object_set_new(n, "ok_seq", json_integer((json_int_t)sn->ok_seq));
+		if (i < SL_CL_MAX_NODES) {
+			json_t *d = json_object();
+
+			be_node_json(d, b, app, i);
+			json_object_set_new(n, "counters", d);
+		}
 		json_array_append_new(nodes, n);
 	}
-	sl_ctl_reply_ok(req, json_pack("{s:I,s:o}", "generation", (json_int_t)cs->generation,
-				       "nodes", nodes));
+	free(b);
+	sl_ctl_reply_ok(req,
+			json_pack("{s:I,s:I,s:o}", "generation", (json_int_t)cs->generation,
+				  "view_generation", (json_int_t)app->view_gen, "nodes", nodes));
 	return 0;
 }
 
@@ -848,6 +964,7 @@ cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
 	struct app *app = a;
 	const struct sl_cluster_snap *cs = sl_nodes_snapshot(app->nodes);
 	json_t *apps = json_array();
+	struct be_read *b;
 
 	(void)argv;
 	if (argc != 0) {
@@ -855,9 +972,15 @@ cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
 		sl_ctl_reply_err(req, "show apps: takes no arguments");
 		return 0;
 	}
+	b = be_read(app);
+	if (b == NULL) {
+		json_decref(apps);
+		sl_ctl_reply_err(req, "show apps: out of memory");
+		return 0;
+	}
 	for (unsigned int k = 0; k < cs->n_apps; k++) {
 		const struct sl_cfg_app *ca = &app->cfg.apps[k];
-		json_t *up = json_array(), *absent = json_array();
+		json_t *up = json_array(), *absent = json_array(), *j;
 		unsigned int eps = 0;
 
 		for (unsigned int i = 0; i < cs->n_nodes; i++) {
@@ -872,11 +995,18 @@ cmd_show_apps(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			json_array_append_new(up, addr_port_json(sn->locator, sn->locator_port));
 			eps += sa->n_endpoints;
 		}
-		json_array_append_new(
-			apps, json_pack("{s:s,s:o,s:i,s:o,s:i,s:i}", "app", ca->name, "nodes", up,
-					"endpoints", (int)eps, "absent_on", absent, "deadline_ms",
-					(int)ca->deadline_ms, "retries", (int)ca->retries));
+		j = json_pack("{s:s,s:o,s:i,s:o,s:i,s:i}", "app", ca->name, "nodes", up,
+			      "endpoints", (int)eps, "absent_on", absent, "deadline_ms",
+			      (int)ca->deadline_ms, "retries", (int)ca->retries);
+		if (k < SL_CL_MAX_APPS) {
+			json_t *d = json_object();
+
+			be_counters_json(d, &b->tot.apps[k]);
+			json_object_set_new(j, "counters", d);
+		}
+		json_array_append_new(apps, j);
 	}
+	free(b);
 	sl_ctl_reply_ok(req, json_pack("{s:o}", "apps", apps));
 	return 0;
 }
@@ -888,9 +1018,12 @@ const struct sl_ctl_cmd app_cmds[] = {
 	 "per-port and per-lcore counters, busy and idle cycles, summed over workers",
 	 cmd_show_stats},
 	{"show nodes", "show nodes",
-	 "nodes: locator, state, failures, last error, rtt; per app endpoints, version, info",
+	 "nodes: locator, state, failures, last error, rtt; per app endpoints, version, info; "
+	 "dispatch counters, latency, backend connections, workers that marked it down",
 	 cmd_show_nodes},
-	{"show apps", "show apps", "apps: the up nodes that run each, endpoints, deadline, retries",
+	{"show apps", "show apps",
+	 "apps: the up nodes that run each, endpoints, deadline, retries; dispatch counters, "
+	 "latency",
 	 cmd_show_apps},
 	{"ping", "ping ADDR [--worker N] [--count C] [--interval MS] [--timeout MS]",
 	 "send ICMP echo requests from sluiced itself, from worker N", cmd_ping},

@@ -185,6 +185,9 @@ control_loop(struct app *app, int sfd)
 		t2 = sl_nodes_timeout_ms(app->nodes, app_now_ms());
 		if (t2 >= 0 && (timeout < 0 || t2 < timeout))
 			timeout = t2;
+		t2 = app_dispatch_tick(app, app_now_ms()); /* view, access log, old views */
+		if (timeout < 0 || t2 < timeout)
+			timeout = t2;
 		int n = epoll_wait(epfd, evs, 8, timeout);
 
 		if (n < 0 && errno != EINTR) {
@@ -309,6 +312,7 @@ main(int argc, char **argv)
 			.neigh = app.cfg.neigh,
 			.tcp = app.cfg.tcp,
 			.max_conns = app.cfg.limits.connections_per_worker,
+			.access_log = app.cfg.dispatch.access_log[0] != '\0',
 			.http =
 				{
 					.lim =
@@ -354,6 +358,8 @@ main(int argc, char **argv)
 		MAIN_LOG(ERR, "nodes: %s", strerror(errno));
 		goto out_dp;
 	}
+	if (app_dispatch_start(&app) != 0)
+		goto out_dp;
 	clock_gettime(CLOCK_MONOTONIC, &app.started);
 	ret = sl_dp_launch(app.dp);
 	if (ret != 0) {
@@ -371,6 +377,7 @@ main(int argc, char **argv)
 	app_test_abort(&app);
 	status = 0;
 out_dp:
+	app_dispatch_stop(&app); /* workers stopped: the last access log records */
 	sl_nodes_free(app.nodes);
 	sl_dp_free(app.dp);
 out_ports:

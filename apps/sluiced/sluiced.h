@@ -5,7 +5,9 @@
 #ifndef SLUICED_H
 #define SLUICED_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "config.h"
@@ -65,6 +67,14 @@ struct app {
 	struct app_ping pings[SLUICED_MAX_PINGS];
 	struct app_test test;
 	uint32_t next_test_id;
+	/* dispatch (dispatch.c): the published view, the access log */
+	bool view_published;
+	uint64_t view_gen;	  /* generation of the last view published */
+	uint64_t views_published; /* how many */
+	uint64_t utc_offset_us;	  /* worker clock + this = UTC */
+	uint64_t dispatch_next_ms;
+	FILE *alog; /* dispatch.access_log, NULL: none */
+	uint64_t alog_lines, alog_errors;
 };
 
 extern const struct sl_ctl_cmd app_cmds[];
@@ -79,6 +89,13 @@ void app_pings_abort(struct app *app);
 int app_test_tick(struct app *app);
 void app_test_result(struct app *app, const struct sl_msg *msg);
 void app_test_abort(struct app *app);
+/* Dispatch: publish the first view and open the access log before the workers start
+ * (@return 0 or -errno); then on every control loop turn publish a new view when the
+ * discovery picture changed, and every 100 ms drain the access log rings and free old views
+ * (@return ms until the next tick); at the end (workers stopped) drain and close. */
+int app_dispatch_start(struct app *app);
+int app_dispatch_tick(struct app *app, uint64_t now_ms);
+void app_dispatch_stop(struct app *app);
 
 /* What a drain still waits for, summed over the workers (drain.c). */
 struct app_drain_left {

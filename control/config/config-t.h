@@ -25,6 +25,10 @@
 #define SL_CFG_MAX_NODES 64
 #define SL_CFG_MAX_APPS 64
 #define SL_CFG_APP_NAME_MAX 64 /* 1..63 characters of [A-Za-z0-9_.@-] */
+#define SL_CFG_MAX_ROUTES 32   /* = SL_CL_MAX_ROUTES (backend-t.h) */
+#define SL_CFG_HOST_MAX 128    /* a route's host: 0..127 bytes */
+#define SL_CFG_PREFIX_MAX 128  /* a route's path prefix: 1..127 bytes */
+#define SL_CFG_ALOG_PATH_MAX 256
 
 /** What a listener serves. */
 enum sl_cfg_protocol {
@@ -76,6 +80,16 @@ struct sl_cfg_app {
 	char name[SL_CFG_APP_NAME_MAX];
 	uint32_t deadline_ms;
 	uint32_t retries;
+};
+
+/* routes[i]: {"host": "name" (optional, "": any), "prefix": "/path", "app": "<an app of apps>",
+ *             "event": "<1..63 of [A-Za-z0-9_.@-]>"}; first match wins (docs/configuration.md) */
+struct sl_cfg_route {
+	char host[SL_CFG_HOST_MAX];	/* lower case, no port; "" matches any host */
+	char prefix[SL_CFG_PREFIX_MAX]; /* starts with '/' */
+	char app_name[SL_CFG_APP_NAME_MAX];
+	uint16_t app; /* index in apps (resolved once the whole file is read) */
+	char event[SL_CFG_APP_NAME_MAX];
 };
 
 struct sl_config {
@@ -146,6 +160,15 @@ struct sl_config {
 	struct {
 		uint32_t resolve_interval_ms, info_interval_ms, timeout_ms, down_after;
 	} discovery;
+
+	unsigned int n_routes; /* routes: 0..SL_CFG_MAX_ROUTES, in file order */
+	struct sl_cfg_route routes[SL_CFG_MAX_ROUTES];
+
+	struct {
+		bool node_header; /* dispatch.node_header: X-Sluice-Node, default false */
+		char access_log[SL_CFG_ALOG_PATH_MAX]; /* dispatch.access_log: absolute path of
+							* the access log, default "": none */
+	} dispatch;
 
 	struct {
 		int level;   /* log.level: "err"|"warning"|"notice"|"info"|"debug", default info */

@@ -15,6 +15,7 @@
 #include "sl_addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -1324,10 +1325,199 @@ cfg_apps(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
 	return 0;
 }
 
+/*
+ * routes, dispatch (docs/configuration.md)
+ */
+
+#define CFG_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-"
+#define CFG_HOST_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"
+
+static int
+cfg_route_host(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_route *r = obj;
+	const char *s;
+	size_t n;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	n = strlen(s);
+	if (n >= SL_CFG_HOST_MAX || s[strspn(s, CFG_HOST_CHARS)] != '\0')
+		return cfg_err_value(ctx,
+				     "a host must be 0 to 127 characters from [A-Za-z0-9.-], "
+				     "without a port",
+				     s, n);
+	for (size_t i = 0; i <= n; i++)
+		r->host[i] = (char)tolower((unsigned char)s[i]);
+	return 0;
+}
+
+static int
+cfg_route_prefix(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_route *r = obj;
+	const char *s;
+	size_t n;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	n = strlen(s);
+	if (s[0] != '/')
+		return cfg_err_value(ctx, "a path prefix must start with '/'", s, n);
+	if (n >= SL_CFG_PREFIX_MAX)
+		return cfg_err(ctx, "too long (%zu bytes, at most %d)", n, SL_CFG_PREFIX_MAX - 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#')
+			return cfg_err_value(ctx,
+					     "a path prefix must be printable ASCII without "
+					     "spaces, '?' or '#'",
+					     s, n);
+	}
+	memcpy(r->prefix, s, n + 1);
+	return 0;
+}
+
+static int
+cfg_route_app(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_route *r = obj;
+	const char *s;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	/* which app: checked once apps are read (cfg_check_all), wherever they are in the file */
+	if (strlen(s) >= SL_CFG_APP_NAME_MAX)
+		return cfg_err_value(ctx, "no such app in apps", s, strlen(s));
+	memcpy(r->app_name, s, strlen(s) + 1);
+	return 0;
+}
+
+static int
+cfg_route_event(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_cfg_route *r = obj;
+	const char *s;
+	size_t n;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	n = strlen(s);
+	if (n == 0 || n >= SL_CFG_APP_NAME_MAX || s[strspn(s, CFG_NAME_CHARS)] != '\0')
+		return cfg_err_value(ctx,
+				     "an event name must be 1 to 63 characters from "
+				     "[A-Za-z0-9_.@-]",
+				     s, n);
+	memcpy(r->event, s, n + 1);
+	return 0;
+}
+
+static const struct cfg_field cfg_route_entry_fields[] = {
+	CFG_FN("host", cfg_route_host, false),
+	CFG_FN("prefix", cfg_route_prefix, true),
+	CFG_FN("app", cfg_route_app, true),
+	CFG_FN("event", cfg_route_event, true),
+};
+
+static int
+cfg_routes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+
+	(void)f;
+	if (!json_is_array(val))
+		return cfg_err(ctx, "must be an array");
+	if (json_array_size(val) > SL_CFG_MAX_ROUTES)
+		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_ROUTES);
+	for (size_t i = 0; i < json_array_size(val); i++) {
+		json_t *v = json_array_get(val, i);
+		struct sl_cfg_route *r = &cfg->routes[i];
+		size_t saved = cfg_push_index(ctx, i);
+		int rc;
+
+		if (!json_is_object(v))
+			return cfg_err(ctx, "must be an object");
+		memset(r, 0, sizeof(*r));
+		rc = cfg_object(ctx, v, cfg_route_entry_fields,
+				SL_ARRAY_SIZE(cfg_route_entry_fields), r);
+		if (rc < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(cfg->routes[j].host, r->host) == 0 &&
+			    strcmp(cfg->routes[j].prefix, r->prefix) == 0) {
+				cfg_push_key(ctx, "prefix");
+				return cfg_err(ctx,
+					       "never matches: routes[%zu] has the same host and "
+					       "prefix",
+					       j);
+			}
+		}
+		cfg_pop(ctx, saved);
+		cfg->n_routes = (unsigned int)i + 1;
+	}
+	return 0;
+}
+
+static int
+cfg_dispatch_access_log(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+	const char *s;
+	int rc;
+
+	(void)f;
+	rc = cfg_string(ctx, val, &s);
+	if (rc < 0)
+		return rc;
+	if (s[0] != '/' && s[0] != '\0')
+		return cfg_err(ctx, "must be an absolute path, or \"\" for none");
+	return cfg_copy(ctx, s, cfg->dispatch.access_log, sizeof(cfg->dispatch.access_log));
+}
+
+/* Resolve the routes' app names, now that apps are read. */
+static int
+cfg_check_routes(struct cfg_ctx *ctx, struct sl_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->n_routes; i++) {
+		struct sl_cfg_route *r = &cfg->routes[i];
+		unsigned int k;
+
+		for (k = 0; k < cfg->n_apps; k++)
+			if (strcmp(cfg->apps[k].name, r->app_name) == 0)
+				break;
+		if (k == cfg->n_apps) {
+			cfg_push_key(ctx, "routes");
+			cfg_push_index(ctx, i);
+			cfg_push_key(ctx, "app");
+			return cfg_err_value(ctx, "no such app in apps", r->app_name,
+					     strlen(r->app_name));
+		}
+		r->app = (uint16_t)k;
+	}
+	return 0;
+}
+
 /* Checks between sections, once the whole file is read: listeners on our addresses. */
 static int
 cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
 {
+	int rc = cfg_check_routes(ctx, cfg);
+
+	if (rc < 0)
+		return rc;
 	for (unsigned int i = 0; i < cfg->n_listeners; i++) {
 		const struct sl_cfg_listener *l = &cfg->listeners[i];
 		bool ours = false;
@@ -1480,6 +1670,11 @@ static const struct cfg_field cfg_discovery_fields[] = {
 	CFG_INT("down_after", struct sl_config, discovery.down_after, 1, 100, 1),
 };
 
+static const struct cfg_field cfg_dispatch_fields[] = {
+	CFG_BOOL("node_header", struct sl_config, dispatch.node_header),
+	CFG_FN("access_log", cfg_dispatch_access_log, false),
+};
+
 static const struct cfg_field cfg_log_fields[] = {
 	CFG_FN("level", cfg_log_level, false),
 	CFG_BOOL("syslog", struct sl_config, log.syslog),
@@ -1499,6 +1694,8 @@ static const struct cfg_field cfg_top_fields[] = {
 	CFG_FN("nodes", cfg_nodes, false),
 	CFG_FN("apps", cfg_apps, false),
 	CFG_SECTION("discovery", cfg_discovery_fields),
+	CFG_FN("routes", cfg_routes, false),
+	CFG_SECTION("dispatch", cfg_dispatch_fields),
 };
 
 static void

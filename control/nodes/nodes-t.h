@@ -63,12 +63,13 @@ struct sl_snap_node {
 	uint64_t since_ms; /* when the state was entered (monotonic ms) */
 	uint32_t failures; /* consecutive failed checks */
 	uint32_t rtt_us;   /* of the last successful resolve exchange */
+	uint64_t ok_seq;   /* passing checks (resolve rounds) so far */
 	char last_error[SL_SNAP_ERR_MAX];
 	struct sl_snap_app apps[SL_SNAP_MAX_APPS]; /* indexed like the config's apps */
 };
 
 struct sl_cluster_snap {
-	uint64_t generation; /* +1 on every change */
+	uint64_t generation; /* +1 on every change, and on every passing check (ok_seq) */
 	uint32_t n_nodes, n_apps;
 	char app_names[SL_SNAP_MAX_APPS][SL_SNAP_APP_NAME_MAX];
 	struct sl_snap_node nodes[SL_SNAP_MAX_NODES];

@@ -527,8 +527,10 @@ round_end(struct sl_nodes *n, unsigned int i, uint64_t now_ms)
 		/* again soon: a failure is re-checked at once, paced by the timeout */
 		rt->next_resolve_ms = now_ms + (to < ri ? to : ri);
 	} else {
-		if (sn->failures != 0 || sn->last_error[0] != '\0')
-			nodes_changed(n);
+		/* every passing check is news: a worker that marked the node down on its own
+		 * takes it back when it sees ok_seq grow (backend-t.h) */
+		sn->ok_seq++;
+		nodes_changed(n);
 		sn->failures = 0;
 		sn->last_error[0] = '\0';
 		node_set_state(n, i, SL_NODE_UP, now_ms);
@@ -854,4 +856,79 @@ sl_nodes_timeout_ms(const struct sl_nodes *n, uint64_t now_ms)
 	if (best <= now_ms)
 		return 0;
 	return best - now_ms > INT32_MAX ? INT32_MAX : (int)(best - now_ms);
+}
+
+/*
+ * The dispatch view
+ */
+
+_Static_assert(SL_CL_MAX_NODES >= SL_SNAP_MAX_NODES && SL_CL_MAX_APPS >= SL_SNAP_MAX_APPS &&
+		       SL_CL_MAX_ROUTES == SL_CFG_MAX_ROUTES,
+	       "the view holds what the snapshot and the config hold");
+_Static_assert(SL_CL_HOST_MAX == SL_CFG_HOST_MAX && SL_CL_PREFIX_MAX == SL_CFG_PREFIX_MAX &&
+		       SL_CL_NAME_MAX == SL_CFG_APP_NAME_MAX,
+	       "route fields fit");
+
+void
+sl_nodes_view_from(const struct sl_cluster_snap *s, const struct sl_config *cfg,
+		   struct sl_cluster *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->generation = s->generation;
+	out->node_header = cfg->dispatch.node_header;
+	out->n_nodes = s->n_nodes;
+	for (unsigned int i = 0; i < s->n_nodes; i++) {
+		const struct sl_snap_node *sn = &s->nodes[i];
+		struct sl_cl_node *cn = &out->nodes[i];
+		char a[SL_IP4_STRLEN];
+
+		cn->locator = sn->locator;
+		cn->locator_port = sn->locator_port;
+		cn->up = sn->state == SL_NODE_UP;
+		cn->ok_seq = sn->ok_seq;
+		sl_ip4_str(sn->locator, a);
+		snprintf(cn->name, sizeof(cn->name), "%s:%u", a, sn->locator_port);
+	}
+	out->n_apps = s->n_apps < cfg->n_apps ? s->n_apps : cfg->n_apps;
+	for (unsigned int k = 0; k < out->n_apps; k++) {
+		const struct sl_cfg_app *ca = &cfg->apps[k];
+		struct sl_cl_app *ap = &out->apps[k];
+		size_t len = strlen(ca->name);
+
+		memcpy(ap->name, ca->name, len + 1);
+		ap->name_len = (uint8_t)len;
+		ap->deadline_ms = ca->deadline_ms;
+		ap->retries = (uint8_t)ca->retries;
+		/* every node that resolved the app, up or not: the worker looks at the node */
+		for (unsigned int i = 0; i < s->n_nodes; i++) {
+			const struct sl_snap_app *sa = &s->nodes[i].apps[k];
+			struct sl_cl_ep *ep;
+
+			if (sa->state != SL_APP_PRESENT || sa->n_endpoints == 0)
+				continue;
+			ep = &ap->eps[ap->n_eps++];
+			ep->node = (uint16_t)i;
+			ep->addr = sa->endpoints[0].addr;
+			ep->port = sa->endpoints[0].port;
+		}
+	}
+	out->n_routes = cfg->n_routes;
+	for (unsigned int r = 0; r < cfg->n_routes; r++) {
+		const struct sl_cfg_route *cr = &cfg->routes[r];
+		struct sl_cl_route *ro = &out->routes[r];
+
+		memcpy(ro->host, cr->host, sizeof(ro->host));
+		memcpy(ro->prefix, cr->prefix, sizeof(ro->prefix));
+		memcpy(ro->event, cr->event, sizeof(ro->event));
+		ro->host_len = (uint8_t)strlen(cr->host);
+		ro->prefix_len = (uint8_t)strlen(cr->prefix);
+		ro->event_len = (uint8_t)strlen(cr->event);
+		ro->app = cr->app;
+	}
+}
+
+void
+sl_nodes_view(const struct sl_nodes *n, const struct sl_config *cfg, struct sl_cluster *out)
+{
+	sl_nodes_view_from(&n->snap, cfg, out);
 }

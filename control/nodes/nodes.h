@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend-t.h"
 #include "config-t.h"
 #include "nodes-t.h"
 
@@ -32,6 +33,19 @@ int sl_nodes_timeout_ms(const struct sl_nodes *n, uint64_t now_ms);
 
 /** The current picture; valid until the next sl_nodes_run(). */
 const struct sl_cluster_snap *sl_nodes_snapshot(const struct sl_nodes *n);
+
+/**
+ * The dispatch view (backend-t.h) of the current picture and the config, for the workers:
+ * nodes in config order (locator, up = state up, ok_seq, "a.b.c.d:port"); apps in config
+ * order with, for every node where the app is present (up or not: workers skip nodes that
+ * are down), its first IPv4 endpoint; the config's routes and dispatch.node_header;
+ * generation = the snapshot's. Overwrites all of *out.
+ */
+void sl_nodes_view(const struct sl_nodes *n, const struct sl_config *cfg, struct sl_cluster *out);
+
+/** The same from a snapshot (for tests). */
+void sl_nodes_view_from(const struct sl_cluster_snap *s, const struct sl_config *cfg,
+			struct sl_cluster *out);
 
 /** Outcome of parsing one reply frame. */
 enum sl_nodes_reply {

@@ -1063,6 +1063,7 @@ worker_main(void *arg)
 	if (w->idx == 0)
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			sl_net_garp(&w->ports[p].nif);
+	sl_worker_shared_start(w); /* RCU QSBR: online */
 
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc(), t1;
@@ -1070,6 +1071,9 @@ worker_main(void *arg)
 		unsigned int work = 0;
 
 		w->now_us = now_us;
+		sl_worker_quiescent(w); /* no view pointer is kept across iterations */
+		if (w->be != NULL) /* the pools' view: taken right after the quiescent report */
+			sl_be_set_view(w->be, sl_dp_cluster(dp));
 		for (unsigned int p = 0; p < w->n_ports; p++)
 			work += port_rx(w, &w->ports[p], burst, now_us);
 		work += inbox_poll(w, now_us);
@@ -1077,8 +1081,6 @@ worker_main(void *arg)
 			work += redirect_poll(w);
 		if (SL_UNLIKELY(w->impaired))
 			work += impair_poll(w, now_us);
-		if (w->be != NULL)
-			sl_be_set_view(w->be, __atomic_load_n(&dp->cluster, __ATOMIC_ACQUIRE));
 		if (t0 - last_tcp_timer >= dp->tcp_tick_tsc) {
 			sl_tcp_timer(w->tcp, now_us);
 			if (w->be != NULL)
@@ -1128,6 +1130,7 @@ worker_main(void *arg)
 		}
 		w->stats.idle_cycles += rte_rdtsc() - t0;
 	}
+	sl_worker_shared_stop(w);
 	for (unsigned int p = 0; p < w->n_ports; p++)
 		txb_flush(&w->ports[p]);
 	DP_LOG(INFO, "worker %u stopped", w->idx);
@@ -1283,7 +1286,8 @@ worker_tcp_init(struct sl_worker *w)
 				if (w->be == NULL)
 					return -ENOMEM;
 			}
-			sl_http_server_backend(srv, w->be, NULL, NULL);
+			sl_http_server_backend(srv, w->be, p->access_log ? sl_worker_alog_cb : NULL,
+					       w);
 			ops = &sl_http_ops;
 			app = srv;
 		}
@@ -1416,6 +1420,8 @@ sl_dp_create(struct sl_port *ports, const struct sl_dp_port_l3 *l3, unsigned int
 		if (worker_tcp_init(w) != 0)
 			goto fail;
 	}
+	if (sl_dp_shared_init(dp) != 0) /* view RCU, dispatch counters, access log rings */
+		goto fail;
 	return dp;
 fail:
 	sl_dp_free(dp);
@@ -1458,6 +1464,7 @@ sl_dp_free(struct sl_dp *dp)
 		if (dp->workers[i] == NULL)
 			continue;
 		worker_tcp_fini(dp->workers[i]);
+		sl_worker_shared_fini(dp->workers[i]); /* access log ring */
 		for (unsigned int p = 0; p < dp->workers[i]->n_ports; p++) {
 			impair_destroy(dp->workers[i]->ports[p].imp_rx);
 			impair_destroy(dp->workers[i]->ports[p].imp_tx);
@@ -1472,6 +1479,7 @@ sl_dp_free(struct sl_dp *dp)
 		}
 		rte_free(dp->workers[i]);
 	}
+	sl_dp_shared_fini(dp); /* views, RCU */
 	rte_ring_free(dp->ctl_inbox);
 	rte_mempool_free(dp->msg_pool);
 	if (dp->ctl_efd >= 0)

@@ -31,6 +31,8 @@ struct sl_tester;
 struct sl_impair;
 struct rte_ring;
 struct rte_mempool;
+struct rte_rcu_qsbr;
+struct sl_retire;
 
 #define SL_MAX_PORTS 8
 #define SL_MAX_WORKERS 64
@@ -74,6 +76,9 @@ struct sl_worker {
 	struct sl_http_server *http[16]; /* one per HTTP listener */
 	struct sl_be_stats *be_stats;	 /* dispatch counters (backend-t.h), this worker's */
 	struct sl_be *be;		 /* backend pools (dataplane/backend/be.h) */
+	/* shared with the control thread (shared.c) */
+	struct rte_ring *alog; /* access log records to control, SP/SC; NULL: no access log */
+	uint64_t cluster_gen;  /* generation of the view at the last quiescent report */
 	struct sl_worker_port ports[SL_MAX_PORTS];
 } SL_CACHE_ALIGNED;
 
@@ -104,6 +109,7 @@ struct sl_dp_params {
 	struct sl_neigh_params neigh;
 	struct sl_tcp_params tcp;
 	uint32_t max_conns;	  /* per worker */
+	bool access_log;	  /* make the per-worker access log rings (sl_worker_alog) */
 	struct sl_http_conf http; /* limits of the HTTP listeners (endpoints: per listener) */
 	struct sl_be_conf be;	  /* backend pools (zero fields: defaults) */
 	unsigned int n_listeners;
@@ -134,6 +140,8 @@ struct sl_dp {
 	/* the dispatch view (backend-t.h): swapped by the control thread, read by the workers
 	 * (__atomic_load_n acquire), the old one freed after an RCU QSBR grace period */
 	struct sl_cluster *cluster;
+	struct rte_rcu_qsbr *qsbr; /* the workers report quiescent states: thread id = idx */
+	struct sl_retire *retired; /* old views waiting for their grace period (control only) */
 	struct sl_worker *workers[SL_MAX_WORKERS];
 };
 
@@ -204,5 +212,64 @@ void sl_dp_conn_pool(const struct sl_dp *dp, unsigned int w, unsigned int *free_
 /** Add worker `w`'s L2/L3 counters for port `p` into `sum`. */
 void sl_dp_net_stats_add(const struct sl_dp *dp, unsigned int w, unsigned int p,
 			 struct sl_net_stats *sum);
+
+/* ---- shared between the workers and the control thread (shared.c) ---- */
+
+/** Access log ring size per worker (records). */
+#define SL_ALOG_RING_SIZE 4096
+
+/** The dispatch view now: workers read it once per request and never keep it past the loop
+ * iteration (they report a quiescent state at its start). NULL before the first publish. */
+static inline const struct sl_cluster *
+sl_dp_cluster(const struct sl_dp *dp)
+{
+	return __atomic_load_n(&dp->cluster, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * Control: make `cl` (malloc'ed; the data plane owns it from now on, whatever the result) the
+ * view the workers see; the previous one is freed once every worker has passed a quiescent
+ * state (sl_dp_cluster_reclaim). Never blocks unless SL_RETIRE_MAX views wait already, then
+ * it waits for the oldest grace period (a worker loop iteration). @return 0, -EINVAL.
+ */
+int sl_dp_cluster_publish(struct sl_dp *dp, struct sl_cluster *cl);
+
+/** Control: free the old views whose grace period has ended (non-blocking). */
+void sl_dp_cluster_reclaim(struct sl_dp *dp);
+
+/** Control: the generation of the view worker `w` saw at its last quiescent report. */
+uint64_t sl_dp_cluster_gen(const struct sl_dp *dp, unsigned int w);
+
+/** Worker: hand a finished request's record to the control thread (an enqueue; a full ring
+ * counts be_stats->alog_dropped). Nothing happens when the access log is off. */
+void sl_worker_alog(struct sl_worker *w, const struct sl_access_rec *r);
+
+/** The same as a callback for sl_http_server_backend(): ctx is the worker. */
+void sl_worker_alog_cb(void *w, const struct sl_access_rec *r);
+
+/** Worker: is the access log on (is a record worth building)? */
+static inline bool
+sl_worker_alog_on(const struct sl_worker *w)
+{
+	return w->alog != NULL;
+}
+
+/** Control: take up to `n` access log records, from every worker in turn. */
+unsigned int sl_dp_alog_poll(struct sl_dp *dp, struct sl_access_rec *out, unsigned int n);
+
+/** Control: add worker `w`'s dispatch counters into `out` (relaxed loads; node_state: the
+ * gauges and counters add up, `down` is or'ed). */
+void sl_dp_be_stats(const struct sl_dp *dp, unsigned int w, struct sl_be_stats *out);
+
+/** The workers' clock (struct sl_worker.now_us) read now, for mapping records to UTC. */
+uint64_t sl_dp_clock_us(const struct sl_dp *dp);
+
+/* worker.c's calls into shared.c */
+int sl_dp_shared_init(struct sl_dp *dp);	  /* in sl_dp_create: QSBR, rings */
+void sl_worker_shared_fini(struct sl_worker *w);  /* in sl_dp_free, after worker_tcp_fini */
+void sl_dp_shared_fini(struct sl_dp *dp);	  /* in sl_dp_free, last: views, QSBR */
+void sl_worker_shared_start(struct sl_worker *w); /* loop start: register, online */
+void sl_worker_quiescent(struct sl_worker *w);	  /* once per loop iteration */
+void sl_worker_shared_stop(struct sl_worker *w);  /* loop end: offline, unregister */
 
 #endif /* SL_WORKER_H */

@@ -3,7 +3,10 @@
 sluice-node locators started by `tools/lab nodes 3`, polls their `info`, marks a node killed
 with SIGKILL down within down_after x resolve interval + timeout and up again within two
 intervals of its restart; `show apps` lists echo on the up nodes and an app that no node runs as
-absent; a locator with nothing listening is down from the start with "connection refused"."""
+absent; a locator with nothing listening is down from the start with "connection refused".
+Dispatch plumbing (docs/nodes.md "The dispatch view"): `show apps|nodes` carry the dispatch
+counters (zero before dispatch), the view published after each change reaches every worker
+(`show stats` lcores[].cluster_generation), and the lab's access log file exists."""
 import json
 import os
 import tempfile
@@ -55,6 +58,48 @@ def all_up_with_info():
     return True
 
 
+BE_COUNTERS = ["requests", "responses", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
+               "app_errors", "lost", "unavailable", "timeouts", "truncated", "retries",
+               "queue_full", "restarted", "bytes_in", "bytes_out"]
+NODE_EXTRAS = ["conns", "inflight", "conns_opened", "conn_failures", "passive_down"]
+
+
+def check_dispatch_fields():
+    """Every counter is there, zero before any dispatch; no latency yet."""
+    for a in t.ctl("show", "apps")[1]["apps"]:
+        d = a["counters"]
+        for k in BE_COUNTERS:
+            assert d[k] == 0, (a["app"], k, d)
+        for k in ("p50_us_le", "p90_us_le", "p99_us_le"):
+            assert k in d and d[k] is None, (k, d)
+    for n in t.ctl("show", "nodes")[1]["nodes"]:
+        d = n["counters"]
+        for k in BE_COUNTERS + NODE_EXTRAS:
+            assert d[k] == 0, (n["locator"], k, d)
+        assert d["down_on_workers"] == [] and d["p99_us_le"] is None, d
+    st = t.ctl("show", "stats")[1]
+    for k in BE_COUNTERS + ["inflight", "protocol_errors", "alog_dropped", "alog_lines"]:
+        assert st["dispatch"][k] == 0, (k, st["dispatch"])
+
+
+def view_reaches_workers(limit=2.0):
+    """The view published for the current picture reaches every worker: `show nodes` answers
+    between two control loop turns, so its generation is the published view's; then every
+    worker's cluster_generation catches up with it (one loop iteration)."""
+    ns = t.ctl("show", "nodes")[1]
+    g = ns["generation"]
+    assert ns["view_generation"] == g, (ns["generation"], ns["view_generation"])
+    seen = {}
+
+    def caught_up():
+        lc = t.ctl("show", "stats")[1]["lcores"]
+        seen.update({l["worker"]: l["cluster_generation"] for l in lc})
+        return len(lc) == 2 and all(l["cluster_generation"] >= g for l in lc)
+    el = wait_for(caught_up, limit)
+    t.log("view generation %d on both workers within %.3f s (%s)" % (g, el, seen))
+    return g
+
+
 def node_pid(k):
     with open("/run/sluice/%s/node-%d/pid" % (t.NAME, k)) as f:
         return int(f.read())
@@ -69,6 +114,10 @@ def test():
         os.unlink(cfg)
     # Before any node runs, every locator refuses: all down.
     wait_for(lambda: all(n["state"] == "down" for n in nodes().values()), 3)
+    g0 = view_reaches_workers()
+    check_dispatch_fields()
+    alog = "/run/sluice/%s/access.log" % t.NAME
+    assert os.path.exists(alog), "the lab's access log %s is missing" % alog
     r = t.lab("nodes", "3")
     assert r.stdout.count("pid") == 3, r.stdout
     el = wait_for(all_up_with_info, 2 * RESOLVE_MS / 1000.0)
@@ -118,6 +167,10 @@ def test():
     apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
     assert sorted(apps["echo"]["nodes"]) == [NODES[0], NODES[2]], apps["echo"]
     assert nodes()[NODES[0]]["state"] == "up" and nodes()[NODES[2]]["state"] == "up"
+    # The view that says node 2 is down reaches every worker.
+    g1 = view_reaches_workers()
+    assert g1 > g0, (g0, g1)
+    check_dispatch_fields()
 
     # Restart it: up again within two intervals, with its new endpoint.
     t.lab("nodes", "3")

@@ -440,6 +440,58 @@ static const struct bad_case bad_cases[] = {
 	{CFG(", 'discovery': {'down_after': 0}"),
 	 "discovery.down_after: must be an integer from 1 to 100"},
 	{CFG(", 'discovery': {'announce': true}"), "discovery.announce: unknown field"},
+	/* routes, dispatch (docs/configuration.md) */
+	{CFG(", 'routes': {}"), "routes: must be an array"},
+	{CFG(", 'routes': [1]"), "routes[0]: must be an object"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'app': 'echo', 'event': 'http'}]"),
+	 "routes[0].prefix: missing required field"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'event': 'http'}]"),
+	 "routes[0].app: missing required field"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'app': 'echo'}]"),
+	 "routes[0].event: missing required field"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'app': 'echo', 'event': 'e', "
+	     "'method': 'GET'}]"),
+	 "routes[0].method: unknown field"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': 'echo', 'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].prefix: a path prefix must start with '/': \"echo\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/a b', 'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].prefix: a path prefix must be printable ASCII without spaces, '?' or '#': "
+	 "\"/a b\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/a?x', 'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].prefix: a path prefix must be printable ASCII without spaces, '?' or '#': "
+	 "\"/a?x\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/" X100
+	     "xxxxxxxxxxxxxxxxxxxxxxxxxxx', "
+	     "'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].prefix: too long (128 bytes, at most 127)"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': 1, 'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].prefix: must be a string"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'host': 'a.example:80', 'prefix': '/', "
+	     "'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].host: a host must be 0 to 127 characters from [A-Za-z0-9.-], without a port: "
+	 "\"a.example:80\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'host': 2, 'prefix': '/', 'app': 'echo', "
+	     "'event': 'e'}]"),
+	 "routes[0].host: must be a string"},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'app': 'echo', 'event': ''}]"),
+	 "routes[0].event: an event name must be 1 to 63 characters from [A-Za-z0-9_.@-]: \"\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'app': 'echo', 'event': 'a/b'}]"),
+	 "routes[0].event: an event name must be 1 to 63 characters from [A-Za-z0-9_.@-]: "
+	 "\"a/b\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'prefix': '/', 'app': 'echo', 'event': 'e'}, "
+	     "{'prefix': '/x', 'app': 'ehco', 'event': 'e'}]"),
+	 "routes[1].app: no such app in apps: \"ehco\""},
+	{CFG(", 'routes': [{'prefix': '/', 'app': 'echo', 'event': 'e'}]"),
+	 "routes[0].app: no such app in apps: \"echo\""},
+	{CFG(", 'apps': {'echo': {}}, 'routes': [{'host': 'A.example', 'prefix': '/', 'app': 'echo', "
+	     "'event': 'e'}, {'host': 'a.EXAMPLE', 'prefix': '/', 'app': 'echo', 'event': 'f'}]"),
+	 "routes[1].prefix: never matches: routes[0] has the same host and prefix"},
+	{CFG(", 'dispatch': []"), "dispatch: must be an object"},
+	{CFG(", 'dispatch': {'node_header': 1}"), "dispatch.node_header: must be true or false"},
+	{CFG(", 'dispatch': {'access_log': 'access.log'}"),
+	 "dispatch.access_log: must be an absolute path, or \"\" for none"},
+	{CFG(", 'dispatch': {'access_log': 5}"), "dispatch.access_log: must be a string"},
+	{CFG(", 'dispatch': {'log': '/tmp/x'}"), "dispatch.log: unknown field"},
 };
 
 /*
@@ -538,6 +590,8 @@ Test(config, lab_json)
 	cr_expect(cfg.listeners[0].mirror);
 	cr_expect_eq(cfg.log.level, SL_LOG_INFO);
 	cr_expect_not(cfg.log.syslog);
+	cr_expect(cfg.dispatch.node_header);
+	cr_expect_str_eq(cfg.dispatch.access_log, "/run/sluice/sluice-lab/access.log");
 	expect_dataplane_defaults(&cfg);
 	/* the lab's nodes (tools/lab nodes 3) and their echo app */
 	cr_assert_eq(cfg.n_nodes, 3);
@@ -653,6 +707,65 @@ Test(config, nodes_apps_discovery)
 	cr_expect_str_eq(err,
 			 "apps.a" X10 X10 X10 X10 X10 X10 "123: an app name must be 1 to 63 "
 			 "characters from [A-Za-z0-9_.@-]: \"a" X10 X10 X10 X10 X10 X10 "123\"");
+}
+
+Test(config, routes_dispatch)
+{
+	static char json[8192];
+	struct sl_config cfg;
+	char err[ERRLEN] = "";
+	int o;
+
+	cr_assert_eq(parse(CFG(), &cfg, err), 0, "%s", err);
+	cr_expect_eq(cfg.n_routes, 0);
+	cr_expect_not(cfg.dispatch.node_header);
+	cr_expect_str_eq(cfg.dispatch.access_log, "");
+	sl_config_free(&cfg);
+	/* routes may come before apps; hosts are kept in lower case */
+	cr_assert_eq(parse(CFG(", 'routes': [{'prefix': '/echo/', 'app': 'echo', 'event': 'http'}, "
+			       "{'host': 'API.Example.com', 'prefix': '/', 'app': 'b@2', "
+			       "'event': 'a.b-c_d@e'}, {'host': '', 'prefix': '/', 'app': 'echo', "
+			       "'event': 'x'}], "
+			       "'apps': {'b@2': {}, 'echo': {}}, "
+			       "'dispatch': {'node_header': true, 'access_log': '/run/x/a.log'}"),
+			   &cfg, err),
+		     0, "%s", err);
+	cr_assert_eq(cfg.n_routes, 3);
+	cr_expect_str_eq(cfg.routes[0].host, "");
+	cr_expect_str_eq(cfg.routes[0].prefix, "/echo/");
+	cr_expect_str_eq(cfg.routes[0].app_name, "echo");
+	cr_expect_eq(cfg.routes[0].app, 1);
+	cr_expect_str_eq(cfg.routes[0].event, "http");
+	cr_expect_str_eq(cfg.routes[1].host, "api.example.com");
+	cr_expect_eq(cfg.routes[1].app, 0);
+	cr_expect_str_eq(cfg.routes[1].event, "a.b-c_d@e");
+	cr_expect_str_eq(cfg.routes[2].prefix, "/");
+	cr_expect(cfg.dispatch.node_header);
+	cr_expect_str_eq(cfg.dispatch.access_log, "/run/x/a.log");
+	sl_config_free(&cfg);
+	cr_assert_eq(parse(CFG(", 'dispatch': {'access_log': ''}"), &cfg, err), 0, "%s", err);
+	sl_config_free(&cfg);
+
+	/* 32 routes are fine, 33 are not */
+	for (int n = 32; n <= 33; n++) {
+		o = snprintf(json, sizeof(json),
+			     "{'ports': [" PORT() "], 'apps': {'a': {}}, "
+						  "'routes': [");
+		for (int i = 0; i < n; i++)
+			o += snprintf(json + o, sizeof(json) - (size_t)o,
+				      "%s{'prefix': '/%d', 'app': 'a', 'event': 'e'}",
+				      i ? ", " : "", i);
+		snprintf(json + o, sizeof(json) - (size_t)o, "]}");
+		if (n == 32) {
+			cr_assert_eq(parse(json, &cfg, err), 0, "%s", err);
+			cr_expect_eq(cfg.n_routes, 32);
+			cr_expect_str_eq(cfg.routes[31].prefix, "/31");
+		} else {
+			cr_expect_eq(parse(json, &cfg, err), -EINVAL);
+			cr_expect_str_eq(err, "routes: at most 32 entries");
+		}
+		sl_config_free(&cfg);
+	}
 }
 
 Test(config, every_field)

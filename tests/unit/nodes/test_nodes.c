@@ -434,9 +434,135 @@ Test(nodes, loopback_states)
 	cr_expect_eq(s->nodes[2].apps[0].info.queue_depth, 5);
 	cr_expect_eq(s->nodes[2].apps[0].info.queue_capacity, 10);
 	cr_expect_gt(s->generation, 1);
+	cr_expect_eq(s->nodes[0].ok_seq, 0);
+	cr_expect_eq(s->nodes[1].ok_seq, 0);
+	cr_expect_geq(s->nodes[2].ok_seq, 1);
+	{
+		static struct sl_cluster cl;
+
+		sl_nodes_view(n, &cfg, &cl);
+		cr_expect_eq(cl.generation, s->generation);
+		cr_expect_eq(cl.n_nodes, 3);
+		cr_expect_not(cl.nodes[0].up);
+		cr_expect_not(cl.nodes[1].up);
+		cr_expect(cl.nodes[2].up);
+		cr_expect_eq(cl.nodes[2].ok_seq, s->nodes[2].ok_seq);
+		cr_assert_eq(cl.n_apps, 1);
+		cr_assert_eq(cl.apps[0].n_eps, 1);
+		cr_expect_eq(cl.apps[0].eps[0].node, 2);
+		cr_expect_eq(cl.apps[0].eps[0].addr.v, INADDR_LOOPBACK);
+		cr_expect_eq(cl.apps[0].eps[0].port, f.port);
+	}
 	sl_nodes_free(n);
 	close(silent);
 	shutdown(f.lfd, SHUT_RDWR);
 	close(f.lfd);
 	pthread_join(f.thr, NULL);
+}
+
+/* The view from a hand-made snapshot: every field, exactly. */
+Test(view, from_snapshot)
+{
+	static struct sl_config cfg;
+	static struct sl_cluster_snap snap;
+	static struct sl_cluster cl;
+
+	cfg.n_nodes = 3;
+	cfg.n_apps = 2;
+	strcpy(cfg.apps[0].name, "echo");
+	cfg.apps[0].deadline_ms = 5000;
+	cfg.apps[0].retries = 1;
+	strcpy(cfg.apps[1].name, "app@2");
+	cfg.apps[1].deadline_ms = 30000;
+	cfg.apps[1].retries = 2;
+	cfg.n_routes = 2;
+	strcpy(cfg.routes[0].host, "api.example.com");
+	strcpy(cfg.routes[0].prefix, "/v1/");
+	cfg.routes[0].app = 1;
+	strcpy(cfg.routes[0].event, "handle");
+	strcpy(cfg.routes[1].prefix, "/");
+	cfg.routes[1].app = 0;
+	strcpy(cfg.routes[1].event, "http");
+	cfg.dispatch.node_header = true;
+
+	snap.generation = 42;
+	snap.n_nodes = 3;
+	snap.n_apps = 2;
+	for (unsigned int i = 0; i < 3; i++) {
+		snap.nodes[i].id = i;
+		snap.nodes[i].locator.v = 0xc612000b + i; /* 198.18.0.11.. */
+		snap.nodes[i].locator_port = 10053;
+		snap.nodes[i].ok_seq = 10 * i;
+	}
+	snap.nodes[0].state = SL_NODE_UP;
+	snap.nodes[1].state = SL_NODE_DOWN;
+	snap.nodes[2].state = SL_NODE_UNKNOWN;
+	/* echo: present on 0 (two endpoints) and on 1 (down), absent on 2 */
+	snap.nodes[0].apps[0] =
+		(struct sl_snap_app){.state = SL_APP_PRESENT,
+				     .n_endpoints = 2,
+				     .endpoints = {{{0xc612000b}, 40001}, {{0xc612000b}, 40002}}};
+	snap.nodes[1].apps[0] = (struct sl_snap_app){
+		.state = SL_APP_PRESENT, .n_endpoints = 1, .endpoints = {{{0xc612000c}, 40003}}};
+	snap.nodes[2].apps[0].state = SL_APP_ABSENT;
+	/* app@2: only on node 2, not resolved yet elsewhere */
+	snap.nodes[2].apps[1] = (struct sl_snap_app){
+		.state = SL_APP_PRESENT, .n_endpoints = 1, .endpoints = {{{0x0a000001}, 1}}};
+
+	memset(&cl, 0xa5, sizeof(cl));
+	sl_nodes_view_from(&snap, &cfg, &cl);
+	cr_expect_eq(cl.generation, 42);
+	cr_expect(cl.node_header);
+	cr_assert_eq(cl.n_nodes, 3);
+	cr_expect_eq(cl.nodes[0].locator.v, 0xc612000b);
+	cr_expect_eq(cl.nodes[0].locator_port, 10053);
+	cr_expect(cl.nodes[0].up);
+	cr_expect_not(cl.nodes[1].up);
+	cr_expect_not(cl.nodes[2].up);
+	cr_expect_eq(cl.nodes[0].ok_seq, 0);
+	cr_expect_eq(cl.nodes[2].ok_seq, 20);
+	cr_expect_str_eq(cl.nodes[0].name, "198.18.0.11:10053");
+	cr_expect_str_eq(cl.nodes[1].name, "198.18.0.12:10053");
+	cr_expect_str_eq(cl.nodes[2].name, "198.18.0.13:10053");
+
+	cr_assert_eq(cl.n_apps, 2);
+	cr_expect_str_eq(cl.apps[0].name, "echo");
+	cr_expect_eq(cl.apps[0].name_len, 4);
+	cr_expect_eq(cl.apps[0].deadline_ms, 5000);
+	cr_expect_eq(cl.apps[0].retries, 1);
+	cr_assert_eq(cl.apps[0].n_eps, 2);
+	cr_expect_eq(cl.apps[0].eps[0].node, 0);
+	cr_expect_eq(cl.apps[0].eps[0].addr.v, 0xc612000b);
+	cr_expect_eq(cl.apps[0].eps[0].port, 40001, "the first endpoint");
+	cr_expect_eq(cl.apps[0].eps[1].node, 1, "a node that is down keeps its endpoint");
+	cr_expect_eq(cl.apps[0].eps[1].addr.v, 0xc612000c);
+	cr_expect_eq(cl.apps[0].eps[1].port, 40003);
+	cr_expect_str_eq(cl.apps[1].name, "app@2");
+	cr_expect_eq(cl.apps[1].name_len, 5);
+	cr_expect_eq(cl.apps[1].deadline_ms, 30000);
+	cr_expect_eq(cl.apps[1].retries, 2);
+	cr_assert_eq(cl.apps[1].n_eps, 1);
+	cr_expect_eq(cl.apps[1].eps[0].node, 2);
+	cr_expect_eq(cl.apps[1].eps[0].addr.v, 0x0a000001);
+	cr_expect_eq(cl.apps[1].eps[0].port, 1);
+
+	cr_assert_eq(cl.n_routes, 2);
+	cr_expect_str_eq(cl.routes[0].host, "api.example.com");
+	cr_expect_eq(cl.routes[0].host_len, 15);
+	cr_expect_str_eq(cl.routes[0].prefix, "/v1/");
+	cr_expect_eq(cl.routes[0].prefix_len, 4);
+	cr_expect_eq(cl.routes[0].app, 1);
+	cr_expect_str_eq(cl.routes[0].event, "handle");
+	cr_expect_eq(cl.routes[0].event_len, 6);
+	cr_expect_str_eq(cl.routes[1].host, "");
+	cr_expect_eq(cl.routes[1].host_len, 0);
+	cr_expect_str_eq(cl.routes[1].prefix, "/");
+	cr_expect_eq(cl.routes[1].prefix_len, 1);
+	cr_expect_eq(cl.routes[1].app, 0);
+	cr_expect_str_eq(cl.routes[1].event, "http");
+	cr_expect_eq(cl.routes[1].event_len, 4);
+	/* nothing beyond the counts: zeroed */
+	cr_expect_eq(cl.nodes[3].locator.v, 0);
+	cr_expect_eq(cl.apps[2].n_eps, 0);
+	cr_expect_eq(cl.routes[2].prefix[0], '\0');
 }
