@@ -56,8 +56,9 @@ struct sl_be_conn {
 	struct sl_tcp_seg *rx, *rx_tail;
 	uint32_t rx_off;
 	bool paused;
-	bool in_feed; /* conn_feed() is on the stack */
-	int dead_err; /* a send failed: the connection fails on the next tick */
+	bool in_feed;  /* conn_feed() is on the stack */
+	bool peer_fin; /* the node sent FIN while received bytes waited (paused) */
+	int dead_err;  /* a send failed: the connection fails on the next tick */
 	/* decoder */
 	uint8_t dstate;	 /* enum dec_state */
 	uint32_t d_tail; /* elements after the args still to gather */
@@ -476,7 +477,6 @@ try_head(struct sl_be *be, struct sl_be_conn *bc)
 				struct sl_be_ev ev = {.type = SL_BE_EV_CHUNK, .len = o.v.len};
 
 				ch->replied = true;
-				be->stats->nodes[bc->node].bytes_out += o.v.len;
 				emit(be, ch, &ev);
 			}
 			return (int)pos;
@@ -612,6 +612,14 @@ conn_feed(struct sl_be *be, struct sl_be_conn *bc)
 	bc->in_feed = false;
 	if (consumed > 0 && bc->c != NULL)
 		sl_tcp_consumed(bc->c, consumed, now_of(be));
+	if (bc->peer_fin && bc->rx == NULL) { /* all that came before the FIN is decoded */
+		struct sl_tcp_conn *c = bc->c;
+
+		conn_fail(be, bc, -ECONNRESET, true);
+		if (c != NULL)
+			sl_tcp_close(c, now_of(be));
+		return;
+	}
 	conn_maybe_close(be, bc);
 }
 
@@ -673,8 +681,12 @@ be_peer_closed(void *app, struct sl_tcp_conn *c)
 		sl_tcp_close(c, now_of(be));
 		return;
 	}
-	/* what came before the FIN was decoded already; the node will send no more. c is
-	 * still bc->c for conn_fail(): what TCP acknowledged decides `unsent` */
+	if (bc->rx != NULL) { /* paused: what came before the FIN is decoded first */
+		bc->peer_fin = true;
+		return;
+	}
+	/* the node will send no more. c is still bc->c for conn_fail(): what TCP acknowledged
+	 * decides `unsent` */
 	conn_fail(be, bc, -ECONNRESET, true);
 	sl_tcp_close(c, now_of(be));
 }

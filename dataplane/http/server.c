@@ -1257,9 +1257,11 @@ dispatch_report(struct sl_http_conn *hc, int status)
 	uint64_t lat = now - hc->t_start_us;
 	struct sl_access_rec r = {0};
 
-	count_class(&bs->apps[hc->app], status);
-	bs->apps[hc->app].lat[sl_lat_bucket(lat)]++;
-	bs->apps[hc->app].bytes_out += hc->r_bytes;
+	if (hc->app != SL_CL_NONE) {
+		count_class(&bs->apps[hc->app], status);
+		bs->apps[hc->app].lat[sl_lat_bucket(lat)]++;
+		bs->apps[hc->app].bytes_out += hc->r_bytes;
+	}
 	if (hc->node != SL_CL_NONE) {
 		count_class(&bs->nodes[hc->node], status);
 		bs->nodes[hc->node].lat[sl_lat_bucket(lat)]++;
@@ -1399,6 +1401,7 @@ dispatch_attempt(struct sl_http_conn *hc, int fail_status, const char *fail_why)
 		r = sl_be_send(srv->be, &hc->ch, hc->app, (uint16_t)node, &req);
 		if (r == 0) {
 			hc->node = (uint16_t)node;
+			sl_be_stats(srv->be)->nodes[node].requests++;
 			return;
 		}
 		fail_status = 503;
@@ -1728,6 +1731,7 @@ sl_http_be_event(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 			return 0;
 		}
 		hc->r_bytes += ev->len;
+		sl_be_stats(hc->srv->be)->nodes[hc->node].bytes_out += ev->len;
 		if (!hc->r_nobody) {
 			uint32_t k = ev->len;
 
@@ -1830,6 +1834,17 @@ on_head(struct sl_http_conn *hc)
 	if (!(r->flags & SL_HTTP1_R_KEEP_ALIVE) || srv->draining)
 		hc->close_after = true;
 	if (!mirror && !health) {
+		/* what the access log needs of the head (its bytes are released later) */
+		hc->app = hc->node = SL_CL_NONE;
+		hc->event_len = 0;
+		hc->attempts = 0;
+		hc->r_bytes = 0;
+		hc->l_client = hc->c->tuple.raddr;
+		hc->l_cport = hc->c->tuple.rport;
+		hc->l_method_len = (uint8_t)min_u32(r->method.len, sizeof(hc->l_method));
+		rx_copy(hc, r->method.off, hc->l_method_len, (uint8_t *)hc->l_method);
+		hc->l_uri_len = (uint8_t)min_u32(r->target.len, sizeof(hc->l_uri));
+		rx_copy(hc, r->target.off, hc->l_uri_len, (uint8_t *)hc->l_uri);
 		if (srv->be == NULL || view_of(srv) == NULL) {
 			st = 503;
 			why = "no route for this request";
@@ -1857,6 +1872,12 @@ on_head(struct sl_http_conn *hc)
 			srv->stats.not_found++;
 		else
 			srv->stats.no_route++;
+		if (srv->be != NULL) { /* logged: the request was for an app, or meant to be */
+			if (hc->app != SL_CL_NONE && st == 503)
+				app_ctr(hc)->unavailable++;
+			hc->q_body.len = 0;
+			dispatch_report(hc, st);
+		}
 		return answer_text(hc, st, sl_http1_reason(st), why);
 	} else {
 		const struct sl_cluster *cl = view_of(srv);
@@ -1869,12 +1890,6 @@ on_head(struct sl_http_conn *hc)
 					   "X-Request-Timeout takes 1 or more milliseconds");
 		}
 		hc->route = R_DISPATCH;
-		hc->l_client = hc->c->tuple.raddr;
-		hc->l_cport = hc->c->tuple.rport;
-		hc->l_method_len = (uint8_t)min_u32(r->method.len, sizeof(hc->l_method));
-		rx_copy(hc, r->method.off, hc->l_method_len, (uint8_t *)hc->l_method);
-		hc->l_uri_len = (uint8_t)min_u32(r->target.len, sizeof(hc->l_uri));
-		rx_copy(hc, r->target.off, hc->l_uri_len, (uint8_t *)hc->l_uri);
 		pack_head(hc);
 		sl_ob_init(&hc->q_body, srv->st);
 		if (hc->q_head.fail) {
