@@ -10,6 +10,9 @@ front of three sluice-node nodes (tools/lab nodes 3) running the echo app.
              2xx from 2 s later, no socket errors; down, then up and serving after a restart
   retry      queue-full: node 1 with queue-limit 1; requests that hit it succeed elsewhere and
              the retry counters show it
+  drain      SIGTERM under load (wrk, and 40 requests waiting at the nodes): every request
+             accepted before the signal gets its complete answer, new connections are refused,
+             sluiced exits 0 within the drain timeout
 """
 import atexit
 import hashlib
@@ -30,6 +33,7 @@ CLIENT = os.path.join(HERE, "http", "dispatchc.py")
 NODES = ["198.18.0.11:10053", "198.18.0.12:10053", "198.18.0.13:10053"]
 URL = "http://198.18.0.2"
 DEADLINE_MS = 2000
+DRAIN_MS = 5000
 sys.dont_write_bytecode = True
 TMP = tempfile.mkdtemp(prefix="sl-disp-")
 atexit.register(lambda: shutil.rmtree(TMP, ignore_errors=True))
@@ -43,6 +47,7 @@ def up():
     c["apps"] = {"echo": {"deadline_ms": DEADLINE_MS, "retries": 2}}
     c["discovery"] = {"resolve_interval_ms": 1000, "info_interval_ms": 300, "timeout_ms": 300,
                       "down_after": 2}
+    c.setdefault("limits", {})["drain_timeout_ms"] = DRAIN_MS
     path = os.path.join(TMP, "sluiced.json")
     with open(path, "w") as f:
         json.dump(c, f, indent=2)
@@ -312,6 +317,11 @@ def test_retry():
     t.lab("nodes-stop", "1")
     t.lab("nodes", "1", "--config", path, timeout=120)
     wait_nodes_up(limit=10)
+
+    def node1_serves():  # the view has node 1's new endpoint
+        code, h, body, _ = curl(URL + "/echo/http")
+        return code == 200 and h.get("x-sluice-node") == NODES[0]
+    wait_for("node 1 serving with its new profile", node1_serves, 10)
     s0 = t.ctl("show", "apps")[1]
     res = client("burst", 60, "/echo/sleep", "300", timeout=60)
     statuses = [r[0] for r in res["results"]]
@@ -327,6 +337,52 @@ def test_retry():
     assert c1["queue_full"] > c0["queue_full"] and c1["retries"] - c0["retries"] >= c1["queue_full"] - c0["queue_full"], (c0, c1)
 
 
+def own_sluiced():
+    """Restart the lab's sluiced as our child (its exit status is ours to read)."""
+    state = "/run/sluice/%s" % t.NAME
+    old = t.sluiced_pid()
+    os.kill(old, 2)  # SIGINT: at once
+    wait_for("the lab's sluiced to stop", lambda: not os.path.exists("/proc/%d" % old), 10)
+    logf = open(state + "/log", "ab")
+    p = subprocess.Popen(["ip", "netns", "exec", t.NS, os.path.join(t.BUILD, "apps", "sluiced", "sluiced"),
+                          "--config", state + "/config.json"], stdin=subprocess.DEVNULL, stdout=logf,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    with open(state + "/pid", "w") as f:  # `tools/lab down` stops it if we fail
+        f.write("%d\n" % p.pid)
+    wait_for("sluiced to answer", lambda: p.poll() is None and t.ctl("show", "info", check=False)[0] == 0, 10)
+    return p
+
+
+def test_drain():
+    up()
+    p = own_sluiced()
+    wait_nodes_up(limit=10)
+    slow = subprocess.Popen(["ip", "netns", "exec", t.NS, "/usr/bin/python3", CLIENT, "burst", "40",
+                             "/echo/sleep", "1000"], stdout=subprocess.PIPE, text=True)
+    load = subprocess.Popen(["ip", "netns", "exec", t.NS, "wrk", "-t1", "-c64", "-d3s", URL + "/echo/http"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    s0 = http_total()
+    assert s0["inflight"] >= 40, s0
+    t0 = time.monotonic()
+    os.kill(p.pid, 15)
+    time.sleep(0.1)
+    r = t.nsx("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--connect-timeout", "2",
+              URL + "/echo/http", check=False)
+    assert r.returncode == 7 and r.stdout == "000", ("a new connection must be refused", r.returncode, r.stdout)
+    res = json.loads(slow.communicate(timeout=30)[0].strip().splitlines()[-1])
+    statuses = [x[0] for x in res["results"]]
+    assert statuses == [200] * 40, res["results"]
+    rc = p.wait(timeout=DRAIN_MS / 1000.0 + 2)
+    el = time.monotonic() - t0
+    out = load.communicate(timeout=30)[0]
+    t.log("SIGTERM: 40 waiting requests all 200, sluiced exited %d after %.2f s; wrk: %s" % (
+        rc, el, " / ".join(l.strip() for l in out.splitlines() if "requests in" in l or "Socket" in l)))
+    assert rc == 0 and el < DRAIN_MS / 1000.0, (rc, el)
+    log = open("/run/sluice/%s/log" % t.NAME, errors="replace").read()
+    assert "drained in" in log, log[-2000:]
+
+
 def app_counters(show_apps):
     for a in show_apps["apps"]:
         if a["app"] == "echo":
@@ -335,7 +391,7 @@ def app_counters(show_apps):
 
 
 MODES = {"basic": (test_basic, 240), "keepalive": (test_keepalive, 280), "kill": (test_kill, 240),
-         "retry": (test_retry, 240)}
+         "retry": (test_retry, 240), "drain": (test_drain, 240)}
 if MODE not in MODES:
     sys.exit("usage: test_lab_dispatch.py %s" % "|".join(MODES))
 t.main(MODES[MODE][0], MODES[MODE][1])

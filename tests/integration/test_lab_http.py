@@ -228,7 +228,7 @@ def test_misc():
         t.log("NOTE: curl is not installed in this environment: the curl checks were skipped")
     alive()
     s1 = settle(mb0)
-    grew(s0, s1, {"no_route": 6, "health": 10})
+    grew(s0, s1, {"not_found": 5, "no_route": 1, "health": 10})
 
 
 MODES = {"corpus": (test_corpus, 280), "keepalive": (test_keepalive, 280), "pipeline": (test_pipeline, 280),

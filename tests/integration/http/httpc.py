@@ -676,9 +676,9 @@ def check_pipelined(r, chk):
     if chk[0] == "health":
         if r.status != 200 or r.body != b"200 OK\n":
             raise Fail("health: " + r.desc())
-    elif chk[0] == "noroute":
-        if r.status != 503 or r.body != b"503 Service Unavailable: no route for this request\n":
-            raise Fail("expected the no-route 503: " + r.desc())
+    elif chk[0] == "noroute":  # /no/route/N: app "no" is not configured
+        if r.status != 503 or r.body != b"503 Service Unavailable: no such application\n":
+            raise Fail("expected the unknown-app 503: " + r.desc())
     else:
         check_mirror_answer(r, chk[2], chk[3], chk[1], method=chk[4])
 
@@ -1358,7 +1358,9 @@ def run_misc():
             c.close()
 
     OK = b"200 OK\n"
-    NOROUTE = b"503 Service Unavailable: no route for this request\n"
+    # no /<app>/<event>: 404 (docs/dispatch.md "Routing"); /-/healthz names app "-": 503
+    NOROUTE = b"404 Not Found: invalid url: expected /<app>/<event>\n"
+    NOAPP = b"503 Service Unavailable: no such application\n"
     step("http10-without-keep-alive", lambda: one(b"GET /-/health HTTP/1.0\r\n\r\n", 200, OK, closes=True))
     step("http10-keep-alive-header", lambda: one(b"GET /-/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
                                                  200, OK))
@@ -1373,14 +1375,14 @@ def run_misc():
         if r.get("content-length") != b"7":
             raise Fail("HEAD /-/health Content-Length %r, expected 7 (as GET)" % r.get("content-length"))
     step("head-health-no-body", head_health)
-    step("head-no-route", lambda: one(b"HEAD /nothing HTTP/1.1\r\nHost: lab\r\n\r\n", 503, b"", head=True,
+    step("head-no-route", lambda: one(b"HEAD /nothing HTTP/1.1\r\nHost: lab\r\n\r\n", 404, b"", head=True,
                                               closes=None))
-    step("no-route", lambda: one(b"GET /index.html HTTP/1.1\r\nHost: lab\r\n\r\n", 503, NOROUTE, closes=None))
-    step("no-route-healthz", lambda: one(b"GET /-/healthz HTTP/1.1\r\nHost: lab\r\n\r\n", 503, NOROUTE, closes=None))
+    step("no-route", lambda: one(b"GET /index.html HTTP/1.1\r\nHost: lab\r\n\r\n", 404, NOROUTE, closes=None))
+    step("no-route-healthz", lambda: one(b"GET /-/healthz HTTP/1.1\r\nHost: lab\r\n\r\n", 503, NOAPP, closes=None))
     step("no-route-post-body-read",
-         lambda: one(b"POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 11\r\n\r\nhello world", 503, NOROUTE,
+         lambda: one(b"POST /upload HTTP/1.1\r\nHost: lab\r\nContent-Length: 11\r\n\r\nhello world", 404, NOROUTE,
                      closes=None))
-    step("options-asterisk", lambda: one(b"OPTIONS * HTTP/1.1\r\nHost: lab\r\n\r\n", 503, NOROUTE, closes=None))
+    step("options-asterisk", lambda: one(b"OPTIONS * HTTP/1.1\r\nHost: lab\r\n\r\n", 404, NOROUTE, closes=None))
     step("health-query", lambda: one(b"GET /-/health?probe=1 HTTP/1.1\r\nHost: lab\r\n\r\n", 200, OK))
     step("health-absolute-form", lambda: one(b"GET http://lab/-/health HTTP/1.1\r\nHost: lab\r\n\r\n", 200, OK))
 
@@ -1398,8 +1400,8 @@ def run_misc():
             r = c.response(timeout=5)
             if r.status == 100:
                 raise Fail("100 Continue for a request nothing will take")
-            if r.status != 503 or r.body != NOROUTE or not r.closes():
-                raise Fail("expected the no-route 503 with Connection: close, got: " + r.desc())
+            if r.status != 404 or r.body != NOROUTE or not r.closes():
+                raise Fail("expected the no-route 404 with Connection: close, got: " + r.desc())
             c.expect_eof(3)
         finally:
             c.close()
