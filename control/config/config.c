@@ -1238,40 +1238,69 @@ static const struct cfg_field cfg_node_fields[] = {
 	CFG_FN("locator", cfg_node_locator, true),
 };
 
+/*
+ * An array of at most `max` objects, entry i parsed with `fields` into base + i * size (zeroed
+ * first), then checked against the entries before it by `check` (may be NULL).
+ * @return the number of entries, or < 0.
+ */
 static int
-cfg_nodes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+cfg_object_array(struct cfg_ctx *ctx, json_t *val, size_t max, const struct cfg_field *fields,
+		 size_t nfields, void *base, size_t size,
+		 int (*check)(struct cfg_ctx *ctx, void *base, size_t i))
 {
-	struct sl_config *cfg = obj;
-
-	(void)f;
 	if (!json_is_array(val))
 		return cfg_err(ctx, "must be an array");
-	if (json_array_size(val) > SL_CFG_MAX_NODES)
-		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_NODES);
+	if (json_array_size(val) > max)
+		return cfg_err(ctx, "at most %zu entries", max);
 	for (size_t i = 0; i < json_array_size(val); i++) {
 		json_t *v = json_array_get(val, i);
-		struct sl_cfg_node *n = &cfg->nodes[i];
+		void *e = (char *)base + i * size;
 		size_t saved = cfg_push_index(ctx, i);
 		int rc;
 
 		if (!json_is_object(v))
 			return cfg_err(ctx, "must be an object");
-		rc = cfg_object(ctx, v, cfg_node_fields, SL_ARRAY_SIZE(cfg_node_fields), n);
+		memset(e, 0, size);
+		rc = cfg_object(ctx, v, fields, nfields, e);
+		if (rc == 0 && check != NULL)
+			rc = check(ctx, base, i);
 		if (rc < 0)
 			return rc;
-		cfg_push_key(ctx, "locator");
-		for (size_t j = 0; j < i; j++) {
-			if (cfg->nodes[j].addr.v == n->addr.v && cfg->nodes[j].port == n->port) {
-				char a[CFG_IP4_STRLEN];
-
-				sl_ip4_str(n->addr, a);
-				return cfg_err(ctx, "duplicate of nodes[%zu].locator %s:%u", j, a,
-					       n->port);
-			}
-		}
 		cfg_pop(ctx, saved);
-		cfg->n_nodes = (unsigned int)i + 1;
 	}
+	return (int)json_array_size(val);
+}
+
+static int
+cfg_node_dup(struct cfg_ctx *ctx, void *base, size_t i)
+{
+	const struct sl_cfg_node *nodes = base, *n = &nodes[i];
+
+	cfg_push_key(ctx, "locator");
+	for (size_t j = 0; j < i; j++) {
+		if (nodes[j].addr.v == n->addr.v && nodes[j].port == n->port) {
+			char a[CFG_IP4_STRLEN];
+
+			sl_ip4_str(n->addr, a);
+			return cfg_err(ctx, "duplicate of nodes[%zu].locator %s:%u", j, a, n->port);
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_nodes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
+{
+	struct sl_config *cfg = obj;
+	int n;
+
+	(void)f;
+	n = cfg_object_array(ctx, val, SL_CFG_MAX_NODES, cfg_node_fields,
+			     SL_ARRAY_SIZE(cfg_node_fields), cfg->nodes, sizeof(cfg->nodes[0]),
+			     cfg_node_dup);
+	if (n < 0)
+		return n;
+	cfg->n_nodes = (unsigned int)n;
 	return 0;
 }
 
@@ -1433,41 +1462,34 @@ static const struct cfg_field cfg_route_entry_fields[] = {
 };
 
 static int
+cfg_route_dup(struct cfg_ctx *ctx, void *base, size_t i)
+{
+	const struct sl_cfg_route *routes = base, *r = &routes[i];
+
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(routes[j].host, r->host) == 0 &&
+		    strcmp(routes[j].prefix, r->prefix) == 0) {
+			cfg_push_key(ctx, "prefix");
+			return cfg_err(
+				ctx, "never matches: routes[%zu] has the same host and prefix", j);
+		}
+	}
+	return 0;
+}
+
+static int
 cfg_routes(struct cfg_ctx *ctx, json_t *val, void *obj, const struct cfg_field *f)
 {
 	struct sl_config *cfg = obj;
+	int n;
 
 	(void)f;
-	if (!json_is_array(val))
-		return cfg_err(ctx, "must be an array");
-	if (json_array_size(val) > SL_CFG_MAX_ROUTES)
-		return cfg_err(ctx, "at most %d entries", SL_CFG_MAX_ROUTES);
-	for (size_t i = 0; i < json_array_size(val); i++) {
-		json_t *v = json_array_get(val, i);
-		struct sl_cfg_route *r = &cfg->routes[i];
-		size_t saved = cfg_push_index(ctx, i);
-		int rc;
-
-		if (!json_is_object(v))
-			return cfg_err(ctx, "must be an object");
-		memset(r, 0, sizeof(*r));
-		rc = cfg_object(ctx, v, cfg_route_entry_fields,
-				SL_ARRAY_SIZE(cfg_route_entry_fields), r);
-		if (rc < 0)
-			return rc;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->routes[j].host, r->host) == 0 &&
-			    strcmp(cfg->routes[j].prefix, r->prefix) == 0) {
-				cfg_push_key(ctx, "prefix");
-				return cfg_err(ctx,
-					       "never matches: routes[%zu] has the same host and "
-					       "prefix",
-					       j);
-			}
-		}
-		cfg_pop(ctx, saved);
-		cfg->n_routes = (unsigned int)i + 1;
-	}
+	n = cfg_object_array(ctx, val, SL_CFG_MAX_ROUTES, cfg_route_entry_fields,
+			     SL_ARRAY_SIZE(cfg_route_entry_fields), cfg->routes,
+			     sizeof(cfg->routes[0]), cfg_route_dup);
+	if (n < 0)
+		return n;
+	cfg->n_routes = (unsigned int)n;
 	return 0;
 }
 

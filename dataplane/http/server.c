@@ -1061,26 +1061,31 @@ route_request(struct sl_http_conn *hc, const char **why)
 	return 0;
 }
 
+/* A msgpack header: an array of n elements, or an old-spec raw of n bytes. */
 static void
-ob_mp_hdr_raw(struct sl_obuf *ob, uint32_t n)
+ob_mp_hdr(struct sl_obuf *ob, bool array, uint32_t n)
 {
 	uint8_t b[8];
 	struct sl_mp_w w;
 
 	sl_mp_w_init(&w, b, sizeof(b));
-	sl_mp_w_raw_hdr(&w, n);
+	if (array)
+		sl_mp_w_array(&w, n);
+	else
+		sl_mp_w_raw_hdr(&w, n);
 	sl_ob_put(ob, w.p, w.len);
+}
+
+static void
+ob_mp_hdr_raw(struct sl_obuf *ob, uint32_t n)
+{
+	ob_mp_hdr(ob, false, n);
 }
 
 static void
 ob_mp_array(struct sl_obuf *ob, uint32_t n)
 {
-	uint8_t b[8];
-	struct sl_mp_w w;
-
-	sl_mp_w_init(&w, b, sizeof(b));
-	sl_mp_w_array(&w, n);
-	sl_ob_put(ob, w.p, w.len);
+	ob_mp_hdr(ob, true, n);
 }
 
 static void

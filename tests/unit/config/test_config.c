@@ -562,7 +562,7 @@ Test(config, lab_json)
 	cr_assert_eq(cfg.eal_argc, 4);
 	cr_expect_str_eq(cfg.eal_argv[0], "--no-huge");
 	cr_expect_str_eq(cfg.eal_argv[1], "-m");
-	cr_expect_str_eq(cfg.eal_argv[2], "256");
+	cr_expect_str_eq(cfg.eal_argv[2], "512"); /* room for 32767 mbufs: 10 MB bodies */
 	cr_expect_str_eq(cfg.eal_argv[3], "--no-pci");
 	cr_expect_null(cfg.eal_argv[4]);
 	cr_expect_str_eq(cfg.lcores, "");
@@ -592,6 +592,8 @@ Test(config, lab_json)
 	cr_expect_not(cfg.log.syslog);
 	cr_expect(cfg.dispatch.node_header);
 	cr_expect_str_eq(cfg.dispatch.access_log, "/run/sluice/sluice-lab/access.log");
+	cr_expect_eq(cfg.dataplane.mbufs_per_port, 32767);
+	cfg.dataplane.mbufs_per_port = 8191;
 	expect_dataplane_defaults(&cfg);
 	/* the lab's nodes (tools/lab nodes 3) and their echo app */
 	cr_assert_eq(cfg.n_nodes, 3);
