@@ -344,6 +344,8 @@ main(int argc, char **argv)
 				.health = l->health,
 				.mirror = l->mirror,
 				.backlog = l->backlog,
+				.app_ports = l->app_ports,
+				.n_apps = (uint16_t)app.cfg.n_apps,
 			};
 		}
 

@@ -2278,8 +2278,11 @@ void
 sl_http_server_drain(struct sl_http_server *srv, bool on)
 {
 	srv->draining = on;
-	if (!on)
-		return;
+}
+
+void
+sl_http_server_close_idle(struct sl_http_server *srv)
+{
 	/* idle keep-alive connections close now; the others after their current answer */
 	for (uint32_t i = 0; i < srv->n_used; i++) {
 		struct sl_http_conn *hc = &srv->slab[i];
