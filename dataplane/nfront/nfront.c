@@ -50,6 +50,7 @@ struct nf_chan {
 	struct nf_conn *nc;
 	uint64_t cid; /* the client's id */
 	uint64_t deadline_us;
+	uint64_t t_start_us; /* the enqueue */
 	uint64_t tried;
 	uint16_t app;
 	uint8_t attempts;
@@ -191,6 +192,31 @@ nc_error(struct nf_conn *nc, uint64_t cid, int64_t cat, int64_t code, const char
 }
 
 /* ---- channels ---- */
+
+/* The channel ended (reply, error of the node's or ours): latency and class counters. */
+static void
+chan_report(struct nf_chan *ch, bool ok)
+{
+	struct sl_nf_server *srv = ch->nc->srv;
+	struct sl_be_stats *bs = sl_be_stats(srv->be);
+	uint64_t lat = now_of(srv) - ch->t_start_us;
+	struct sl_be_counters *c[2] = {&bs->apps[ch->app],
+				       ch->ch.node < SL_CL_MAX_NODES && ch->tried != 0
+					       ? &bs->nodes[ch->ch.node]
+					       : NULL};
+
+	for (int i = 0; i < 2; i++) {
+		if (c[i] == NULL)
+			continue;
+		c[i]->lat[sl_lat_bucket(lat)]++;
+		if (ok) {
+			c[i]->responses++;
+			c[i]->status_2xx++;
+		} else {
+			c[i]->status_5xx++;
+		}
+	}
+}
 
 static void
 chan_free(struct sl_nf_server *srv, struct nf_chan *ch)
@@ -423,6 +449,7 @@ retry_or_fail(struct nf_chan *ch, bool safe, int64_t cat, int64_t code, const ch
 		if (chan_attempt(ch) == 0)
 			return;
 	}
+	chan_report(ch, false);
 	nc_error(nc, ch->cid, cat, code, msg);
 	chan_done(ch);
 	nc_flush(nc);
@@ -478,8 +505,7 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		nc_flush(nc);
 		return 0;
 	case SL_BE_EV_CLOSE:
-		ac->responses++;
-		ac->status_2xx++;
+		chan_report(ch, true);
 		sl_frame_enc_begin(&w, ch->cid, SL_STREAM_CLOSE, 0, 0);
 		enc_hdrs(&w, ev->hdrs);
 		reply_end(ch, SL_STREAM_CLOSE, w.p, w.len);
@@ -498,6 +524,7 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 			return 0;
 		}
 		ac->app_errors++;
+		chan_report(ch, false);
 		/* the node's error, unchanged: [[cat, code], msg] with its headers */
 		sl_frame_enc_begin(&w, ch->cid, SL_STREAM_ERROR, 2, 0);
 		sl_err_enc_args(&w, &ev->err, ev->p, ev->len);
@@ -519,6 +546,7 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 	case SL_BE_EV_TIMEOUT:
 		ac->timeouts++;
 		srv->stats.timeouts++;
+		chan_report(ch, false);
 		snprintf(msg, sizeof(msg), "sluiced: no reply within the deadline (%u ms)", ch->ms);
 		nc_error(nc, ch->cid, SL_ECAT_SYSTEM, ETIMEDOUT, msg);
 		chan_done(ch);
@@ -596,7 +624,8 @@ on_enqueue(struct nf_conn *nc, const struct sl_frame *f, const struct sl_hdrs *h
 			ms = v;
 	}
 	ch->ms = (uint32_t)ms;
-	ch->deadline_us = now_of(srv) + ms * 1000;
+	ch->t_start_us = now_of(srv);
+	ch->deadline_us = ch->t_start_us + ms * 1000;
 	srv->stats.channels++;
 	sl_be_stats(srv->be)->apps[ch->app].requests++;
 	{
