@@ -170,6 +170,12 @@ struct sl_config {
 		bool node_header; /* dispatch.node_header: X-Sluice-Node, default false */
 		char access_log[SL_CFG_ALOG_PATH_MAX]; /* dispatch.access_log: absolute path of
 							* the access log, default "": none */
+		uint32_t pool_size;	     /* dispatch.pool_size: connections per (node, app)
+					      * per worker, 1..16, default 2 */
+		uint32_t connect_timeout_ms; /* dispatch.connect_timeout_ms: 10..60000, 1000 */
+		uint32_t backoff_max_ms;     /* dispatch.backoff_max_ms: 100..600000, 5000 */
+		uint32_t native_connections; /* dispatch.native_connections_per_worker:
+					      * 1..65536, 1024 */
 	} dispatch;
 
 	struct {

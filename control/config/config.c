@@ -1736,6 +1736,11 @@ static const struct cfg_field cfg_discovery_fields[] = {
 static const struct cfg_field cfg_dispatch_fields[] = {
 	CFG_BOOL("node_header", struct sl_config, dispatch.node_header),
 	CFG_FN("access_log", cfg_dispatch_access_log, false),
+	CFG_INT("pool_size", struct sl_config, dispatch.pool_size, 1, 16, 1),
+	CFG_INT("connect_timeout_ms", struct sl_config, dispatch.connect_timeout_ms, 10, 60000, 1),
+	CFG_INT("backoff_max_ms", struct sl_config, dispatch.backoff_max_ms, 100, 600000, 1),
+	CFG_INT("native_connections_per_worker", struct sl_config, dispatch.native_connections,
+		1, 65536, 1),
 };
 
 static const struct cfg_field cfg_log_fields[] = {
@@ -1805,6 +1810,10 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->discovery.info_interval_ms = 1000;
 	cfg->discovery.timeout_ms = 1000;
 	cfg->discovery.down_after = 2;
+	cfg->dispatch.pool_size = 2;
+	cfg->dispatch.connect_timeout_ms = 1000;
+	cfg->dispatch.backoff_max_ms = 5000;
+	cfg->dispatch.native_connections = 1024;
 }
 
 /*

@@ -141,6 +141,10 @@ static const struct bad_case bad_cases[] = {
 	 "limits.body_timeout_ms: must be an integer from 1000 to 3600000"},
 	{CFG(", 'limits': {'keepalive_ms': 0}"),
 	 "limits.keepalive_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'dispatch': {'pool_size': 17}"),
+	 "dispatch.pool_size: must be an integer from 1 to 16"},
+	{CFG(", 'dispatch': {'connect_timeout_ms': 5}"),
+	 "dispatch.connect_timeout_ms: must be an integer from 10 to 60000"},
 	{CFG(", 'limits': {'drain_timeout_ms': 99}"),
 	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
 	{CFG(", 'limits': {'drain_timeout_ms': 600001}"),
@@ -555,6 +559,10 @@ expect_dataplane_defaults(const struct sl_config *cfg)
 {
 	cr_expect_eq(cfg->dataplane.mbufs_per_port, 8191);
 	cr_expect_eq(cfg->dataplane.rx_desc, 1024);
+	cr_expect_eq(cfg->dispatch.pool_size, 2);
+	cr_expect_eq(cfg->dispatch.connect_timeout_ms, 1000);
+	cr_expect_eq(cfg->dispatch.backoff_max_ms, 5000);
+	cr_expect_eq(cfg->dispatch.native_connections, 1024);
 	cr_expect_eq(cfg->dataplane.tx_desc, 1024);
 	cr_expect_eq(cfg->dataplane.burst, 32);
 	cr_expect_eq(cfg->dataplane.tx_drain_us, 100);
