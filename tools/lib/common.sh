@@ -11,6 +11,7 @@ SLUICE_PACKAGES=(
 	python3 python3-scapy python3-msgpack
 	iproute2 ethtool nftables iputils-ping arping procps psmisc curl tcpreplay wrk
 	clang libclang-rt-14-dev valgrind cppcheck clang-tidy clang-format
+	haproxy nginx
 )
 
 die() {
@@ -43,6 +44,24 @@ install_deps() {
 		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
 		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } ||
 		die "apt-get install failed"
+	[[ " ${missing[*]} " =~ \ (haproxy|nginx)\  ]] && quiet_services
+	return 0
+}
+
+# haproxy and nginx are only peers for tools/bench/http, which runs its own instances in the
+# lab: the system services that their packages may start on install (where an init system lets
+# them; Debian's policy-rc.d in containers does not) are stopped and disabled, so they take no
+# CPU and no port. Called after installing them (install_deps, .ci/run).
+quiet_services() {
+	local s pid
+	for s in haproxy nginx; do
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$s" >/dev/null 2>&1 || true
+		elif pid=$(cat "/run/$s.pid" 2>/dev/null) && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$s" ]; then
+			kill "$pid" 2>/dev/null || true
+			command -v update-rc.d >/dev/null && update-rc.d "$s" disable >/dev/null 2>&1 || true
+		fi
+	done
 }
 
 # Configure (once) and build the release tree in $SLUICE_BUILD.
