@@ -361,9 +361,7 @@ def test_drain():
                              "/echo/sleep", "1000"], stdout=subprocess.PIPE, text=True)
     load = subprocess.Popen(["ip", "netns", "exec", t.NS, "wrk", "-t1", "-c64", "-d3s", URL + "/echo/http"],
                             stdout=subprocess.PIPE, text=True)
-    time.sleep(0.5)
-    s0 = http_total()
-    assert s0["inflight"] >= 40, s0
+    wait_for("40 requests waiting at the nodes", lambda: http_total()["inflight"] >= 40, 10)
     t0 = time.monotonic()
     os.kill(p.pid, 15)
     time.sleep(0.1)
