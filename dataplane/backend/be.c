@@ -780,14 +780,18 @@ sl_be_pick(struct sl_be *be, uint16_t app, const uint64_t tried[1])
 	a = &be->cl->apps[app];
 	if (a->n_eps == 0)
 		return -EHOSTUNREACH;
-	start = be->rr[app]++;
+	start = be->rr[app];
 	for (uint32_t k = 0; k < a->n_eps; k++) {
-		uint16_t node = a->eps[(start + k) % a->n_eps].node;
+		uint32_t i = (start + k) % a->n_eps;
+		uint16_t node = a->eps[i].node;
 
 		if (node >= be->cl->n_nodes || (tried[0] >> (node & 63) & 1))
 			continue;
-		if (node_usable(be, node))
+		if (node_usable(be, node)) {
+			be->rr[app] = i + 1; /* the turn after the one taken: down nodes are skipped,
+					      * not passed on to their successor */
 			return node;
+		}
 	}
 	return -EHOSTUNREACH;
 }

@@ -893,7 +893,6 @@ nc_process(struct nf_conn *nc)
 		}
 		consumed = (uint32_t)r;
 		rx_drop(nc, consumed);
-		sl_tcp_consumed(nc->c, consumed, now_of(srv));
 	}
 	nc_flush(nc);
 	return true;
@@ -948,6 +947,9 @@ nf_data(void *app, struct sl_tcp_conn *c, struct sl_tcp_seg *chain, uint32_t len
 		chain = chain->next;
 	nc->rx_tail = chain;
 	nc->rx_len += len;
+	/* the window goes back at once: a frame larger than the window must be able to arrive
+	 * whole (nc_process() bounds what is held by conf.frame_bytes) */
+	sl_tcp_consumed(c, len, now_of(nc->srv));
 	nc_process(nc);
 }
 

@@ -1114,6 +1114,25 @@ pick(struct bt *b, uint64_t tried)
 	return sl_be_pick(b->be, 0, m);
 }
 
+/* Round robin over the nodes that are up: a node that is down does not give its turn to the
+ * next one (which would take two of every three). */
+Test(be, round_robin_skips_down_evenly)
+{
+	struct bt *b = bt_new(NULL);
+	int count[3] = {0, 0, 0};
+
+	b->cl->nodes[0].up = false;
+	for (int i = 0; i < 30; i++) {
+		int n = pick(b, 0);
+
+		cr_assert(n == 1 || n == 2, "%d", n);
+		count[n]++;
+	}
+	cr_assert_eq(count[1], 15, "%d / %d", count[1], count[2]);
+	cr_assert_eq(count[2], 15);
+	bt_free(b);
+}
+
 /* A refused connect: LOST never_connected, the node is marked down and skipped by pick until
  * its ok_seq grows; no new attempt before the back-off, which doubles. */
 Test(be, refused_down_backoff)
