@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "ctl-dispatch.h"
+#include "nfront.h"
 #include "sl_log.h"
 #include "sl_addr.h"
 #include "sluiced.h"
@@ -260,6 +261,20 @@ http_stats_json(const struct app *app, json_t **tot)
 	return http;
 }
 
+/* The native front's counters (nfront.h), summed over workers. */
+static json_t *
+native_stats_json(const struct app *app)
+{
+	struct sl_nf_stats tot;
+	json_t *j = json_object();
+
+	memset(&tot, 0, sizeof(tot));
+	for (unsigned int w = 0; w < app->dp->n_workers; w++)
+		sl_dp_nf_stats(app->dp, w, (uint64_t *)&tot, SL_NF_STATS_COUNT);
+	counters_json(j, "", sl_nf_stats_names, &tot, SL_NF_STATS_COUNT);
+	return j;
+}
+
 /*
  * Dispatch counters (backend-t.h): summed over workers, with the workers that marked each
  * node down on their own.
@@ -441,6 +456,7 @@ cmd_show_stats(void *a, struct sl_ctl_req *req, int argc, char **argv)
 			(json_int_t)cs.errors, "clients", (json_int_t)cs.clients, "dispatch",
 			dispatch_stats_json(app));
 
+		json_object_set_new(st, "native_total", native_stats_json(app));
 		stop_state_json(app, st);
 		sl_ctl_reply_ok(req, st);
 	}

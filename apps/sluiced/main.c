@@ -313,6 +313,10 @@ main(int argc, char **argv)
 			.tcp = app.cfg.tcp,
 			.max_conns = app.cfg.limits.connections_per_worker,
 			.access_log = app.cfg.dispatch.access_log[0] != '\0',
+			.be = {.pool_size = (uint16_t)app.cfg.dispatch.pool_size,
+			       .connect_timeout_ms = app.cfg.dispatch.connect_timeout_ms,
+			       .backoff_max_ms = app.cfg.dispatch.backoff_max_ms},
+			.native_conns = app.cfg.dispatch.native_connections,
 			.http =
 				{
 					.lim =
@@ -344,6 +348,8 @@ main(int argc, char **argv)
 				.health = l->health,
 				.mirror = l->mirror,
 				.backlog = l->backlog,
+				.app_ports = l->app_ports,
+				.n_apps = (uint16_t)app.cfg.n_apps,
 			};
 		}
 

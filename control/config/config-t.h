@@ -36,6 +36,7 @@ enum sl_cfg_protocol {
 	SL_PROTO_DISCARD,  /* RFC 863 */
 	SL_PROTO_CHARGEN,  /* RFC 864 */
 	SL_PROTO_HTTP,	   /* HTTP/1.1 front (docs/http.md) */
+	SL_PROTO_NATIVE,   /* Cocaine 0.12 locator + app ports (docs/native-front.md) */
 };
 
 /* listeners[i]: {"address": "a.b.c.d:port", "protocol": "echo", "backlog": 1024,
@@ -47,6 +48,7 @@ struct sl_cfg_listener {
 	uint32_t backlog;   /* 1..65535, default 1024: handshakes in progress at once */
 	bool health;	    /* http only: serve /-/health */
 	bool mirror;	    /* http only: serve /-/mirror (for tests) */
+	uint16_t app_ports; /* native only (required): app i of `apps` is on app_ports + i */
 };
 
 struct sl_cfg_port {
@@ -168,6 +170,12 @@ struct sl_config {
 		bool node_header; /* dispatch.node_header: X-Sluice-Node, default false */
 		char access_log[SL_CFG_ALOG_PATH_MAX]; /* dispatch.access_log: absolute path of
 							* the access log, default "": none */
+		uint32_t pool_size;	     /* dispatch.pool_size: connections per (node, app)
+					      * per worker, 1..16, default 2 */
+		uint32_t connect_timeout_ms; /* dispatch.connect_timeout_ms: 10..60000, 1000 */
+		uint32_t backoff_max_ms;     /* dispatch.backoff_max_ms: 100..600000, 5000 */
+		uint32_t native_connections; /* dispatch.native_connections_per_worker:
+					      * 1..65536, 1024 */
 	} dispatch;
 
 	struct {

@@ -1117,7 +1117,8 @@ cfg_listener_protocol(struct cfg_ctx *ctx, json_t *val, void *obj, const struct 
 	static const char *const names[] = {[SL_PROTO_ECHO] = "echo",
 					    [SL_PROTO_DISCARD] = "discard",
 					    [SL_PROTO_CHARGEN] = "chargen",
-					    [SL_PROTO_HTTP] = "http"};
+					    [SL_PROTO_HTTP] = "http",
+					    [SL_PROTO_NATIVE] = "native"};
 	struct sl_cfg_listener *l = obj;
 	const char *s;
 	int rc;
@@ -1132,8 +1133,10 @@ cfg_listener_protocol(struct cfg_ctx *ctx, json_t *val, void *obj, const struct 
 			return 0;
 		}
 	}
-	return cfg_err_value(ctx, "not one of \"echo\", \"discard\", \"chargen\", \"http\"", s,
-			     strlen(s));
+	return cfg_err_value(ctx,
+			     "not one of \"echo\", \"discard\", \"chargen\", \"http\", "
+			     "\"native\"",
+			     s, strlen(s));
 }
 
 static const struct cfg_field cfg_listener_fields[] = {
@@ -1142,6 +1145,7 @@ static const struct cfg_field cfg_listener_fields[] = {
 	CFG_INT("backlog", struct sl_cfg_listener, backlog, 1, 65535, 1),
 	CFG_BOOL("health", struct sl_cfg_listener, health),
 	CFG_BOOL("mirror", struct sl_cfg_listener, mirror),
+	CFG_INT("app_ports", struct sl_cfg_listener, app_ports, 1, 65535, 1),
 };
 
 static int
@@ -1555,6 +1559,43 @@ cfg_check_all(struct cfg_ctx *ctx, struct sl_config *cfg)
 			sl_ip4_str(l->addr, a);
 			return cfg_err(ctx, "%s is not the address of any port", a);
 		}
+		if ((l->protocol == SL_PROTO_NATIVE) != (l->app_ports != 0)) {
+			cfg_push_key(ctx, "listeners");
+			cfg_push_index(ctx, i);
+			cfg_push_key(ctx, l->app_ports != 0 ? "app_ports" : "protocol");
+			return cfg_err(ctx,
+				       l->app_ports != 0
+					       ? "only for protocol \"native\""
+					       : "a native listener needs app_ports: the port of "
+						 "the first app (app i is on app_ports + i)");
+		}
+		if (l->protocol == SL_PROTO_NATIVE) {
+			uint32_t last =
+				(uint32_t)l->app_ports + (cfg->n_apps ? cfg->n_apps - 1 : 0);
+			size_t saved = ctx->plen;
+
+			cfg_push_key(ctx, "listeners");
+			cfg_push_index(ctx, i);
+			cfg_push_key(ctx, "app_ports");
+			if (last > 65535)
+				return cfg_err(ctx, "%u apps from port %u run past 65535",
+					       cfg->n_apps, l->app_ports);
+			if (cfg->n_listeners + cfg->n_apps > 16)
+				return cfg_err(ctx,
+					       "%u listeners and %u app ports: at most 16 in all",
+					       cfg->n_listeners, cfg->n_apps);
+			for (unsigned int j = 0; j < cfg->n_listeners; j++) {
+				const struct sl_cfg_listener *o = &cfg->listeners[j];
+
+				if (o->addr.v == l->addr.v && o->port >= l->app_ports &&
+				    o->port <= last)
+					return cfg_err(ctx,
+						       "the app ports %u..%u take listeners[%u]'s "
+						       "port %u",
+						       l->app_ports, last, j, o->port);
+			}
+			cfg_pop(ctx, saved);
+		}
 		if (l->protocol != SL_PROTO_HTTP && (l->health || l->mirror)) {
 			cfg_push_key(ctx, "listeners");
 			cfg_push_index(ctx, i);
@@ -1695,6 +1736,11 @@ static const struct cfg_field cfg_discovery_fields[] = {
 static const struct cfg_field cfg_dispatch_fields[] = {
 	CFG_BOOL("node_header", struct sl_config, dispatch.node_header),
 	CFG_FN("access_log", cfg_dispatch_access_log, false),
+	CFG_INT("pool_size", struct sl_config, dispatch.pool_size, 1, 16, 1),
+	CFG_INT("connect_timeout_ms", struct sl_config, dispatch.connect_timeout_ms, 10, 60000, 1),
+	CFG_INT("backoff_max_ms", struct sl_config, dispatch.backoff_max_ms, 100, 600000, 1),
+	CFG_INT("native_connections_per_worker", struct sl_config, dispatch.native_connections,
+		1, 65536, 1),
 };
 
 static const struct cfg_field cfg_log_fields[] = {
@@ -1764,6 +1810,10 @@ cfg_defaults(struct sl_config *cfg)
 	cfg->discovery.info_interval_ms = 1000;
 	cfg->discovery.timeout_ms = 1000;
 	cfg->discovery.down_after = 2;
+	cfg->dispatch.pool_size = 2;
+	cfg->dispatch.connect_timeout_ms = 1000;
+	cfg->dispatch.backoff_max_ms = 5000;
+	cfg->dispatch.native_connections = 1024;
 }
 
 /*

@@ -63,6 +63,7 @@ struct sl_be_conn {
 	uint8_t dstate;	 /* enum dec_state */
 	uint32_t d_tail; /* elements after the args still to gather */
 	bool d_hdrs;	 /* the next of them is the header array */
+	bool d_have;	 /* be->hdrs holds the current write's headers */
 	uint64_t d_left; /* payload bytes still to pass on */
 	uint64_t d_id;	 /* channel of the current write */
 	uint32_t flen;
@@ -232,10 +233,10 @@ chan_detach(struct sl_be *be, struct sl_be_chan *ch)
 	ch->conn = NULL;
 }
 
-static void
+static int
 emit(struct sl_be *be, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 {
-	be->ev(ch->user, ch, ev);
+	return (ch->ev != NULL ? ch->ev : be->ev)(ch->user, ch, ev);
 }
 
 static void
@@ -390,9 +391,10 @@ small_frame(struct sl_be *be, struct sl_be_conn *bc, uint32_t len)
 	struct sl_mp_raw msg;
 	int r;
 
-	r = sl_frame_dec_next(&bc->dec, &seg, 1, 0, &f, NULL);
+	r = sl_frame_dec_next(&bc->dec, &seg, 1, 0, &f, &be->hdrs);
 	if (r < 0)
 		return r;
+	ev.hdrs = &be->hdrs;
 	ch = chan_of(bc, f.channel);
 	switch (f.type) {
 	case 1: /* error [[cat, code], msg] */
@@ -492,9 +494,22 @@ try_head(struct sl_be *be, struct sl_be_conn *bc)
 	return h < 0 ? h : r;
 }
 
-/* Gather one element after a write's payload. @return bytes taken, 0 for more, < 0. */
+static void
+chunk_end(struct sl_be *be, struct sl_be_conn *bc, const struct sl_hdrs *hdrs)
+{
+	struct sl_be_chan *ch = chan_of(bc, bc->d_id);
+
+	if (ch != NULL) {
+		struct sl_be_ev ev = {.type = SL_BE_EV_CHUNK_END, .hdrs = hdrs};
+
+		emit(be, ch, &ev);
+	}
+}
+
+/* Gather one element after a write's payload; the write ends after the last one (with its
+ * headers). @return bytes taken, 0 for more, < 0. */
 static int
-try_tail(struct sl_be_conn *bc)
+try_tail(struct sl_be *be, struct sl_be_conn *bc)
 {
 	int r = sl_mp_scan_flat(bc->fbuf, bc->flen, &bc->dec.lim);
 
@@ -510,27 +525,28 @@ try_tail(struct sl_be_conn *bc)
 		if (sl_mp_cur_init(&cur, &seg, 1, 0, (uint32_t)r) != 0 ||
 		    sl_mp_read_array(&cur, &n) != 0)
 			return -EPROTO;
-		if (sl_hpack_decode(&bc->dec.rx, &cur, n, NULL) != 0)
+		if (sl_hpack_decode(&bc->dec.rx, &cur, n, &be->hdrs) != 0)
 			return -EILSEQ;
 		bc->d_hdrs = false;
+		bc->d_have = true;
 	}
-	bc->d_tail--;
+	if (--bc->d_tail == 0)
+		chunk_end(be, bc, bc->d_have ? &be->hdrs : NULL);
 	return r;
 }
 
-/* The current write's payload ended. */
+/* The current write's payload ended: the write too, unless elements follow. */
 static void
 payload_end(struct sl_be *be, struct sl_be_conn *bc)
 {
-	struct sl_be_chan *ch = chan_of(bc, bc->d_id);
-
-	bc->dstate = bc->d_tail > 0 ? D_TAIL : D_HEAD;
 	bc->flen = 0;
-	if (ch != NULL) {
-		struct sl_be_ev ev = {.type = SL_BE_EV_CHUNK_END};
-
-		emit(be, ch, &ev);
+	bc->d_have = false;
+	if (bc->d_tail > 0) {
+		bc->dstate = D_TAIL;
+		return;
 	}
+	bc->dstate = D_HEAD;
+	chunk_end(be, bc, NULL);
 }
 
 /*
@@ -550,7 +566,7 @@ decode(struct sl_be *be, struct sl_be_conn *bc, const uint8_t *p, uint32_t n)
 		if (k > 0 && ch != NULL) {
 			struct sl_be_ev ev = {.type = SL_BE_EV_DATA, .p = p, .len = k};
 
-			if (be->ev(ch->user, ch, &ev) == 1)
+			if (emit(be, ch, &ev) == 1)
 				bc->paused = true;
 		}
 		bc->d_left -= k;
@@ -564,7 +580,7 @@ decode(struct sl_be *be, struct sl_be_conn *bc, const uint8_t *p, uint32_t n)
 		k = PREFIX_PROBE - bc->flen;
 	memcpy(bc->fbuf + bc->flen, p, k);
 	bc->flen += k;
-	r = bc->dstate == D_HEAD ? try_head(be, bc) : try_tail(bc);
+	r = bc->dstate == D_HEAD ? try_head(be, bc) : try_tail(be, bc);
 	if (r < 0)
 		return r;
 	if (r == 0)
@@ -834,36 +850,91 @@ raw_hdr_len(uint64_t n)
 }
 
 int
-sl_be_send(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
-	   const struct sl_be_req *req)
+sl_be_open(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
+	   uint64_t deadline_us)
 {
 	const struct sl_cl_ep *ep = endpoint(be->cl, app, node);
 	struct sl_be_conn *bc;
-	struct sl_obuf ob;
-	struct sl_mp_w w;
-	uint8_t tmp[1024];
-	uint64_t payload;
 	uint64_t id;
 
 	if (ep == NULL)
 		return -EHOSTUNREACH;
-	payload = (uint64_t)req->head_len + raw_hdr_len(req->body_len) + req->body_len;
-	if (payload > UINT32_MAX - 64)
-		return -EMSGSIZE;
 	bc = pool_conn(be, node, app, ep);
 	if (bc == NULL)
 		return now_of(be) < pool_of(be, node, app)->retry_at_us ? -EHOSTUNREACH : -ENOBUFS;
 	id = bc->next_id;
 	while (bc->slots[id & CHAN_MASK] != NULL) /* ids must only grow: skip busy slots */
 		id++;
+	bc->next_id = id + 1;
+	bc->slots[id & CHAN_MASK] = ch;
+	bc->nchans++;
+	be->stats->node_state[node].inflight++;
+	ch->conn = bc;
+	ch->id = id;
+	ch->node = node;
+	ch->app = app;
+	ch->replied = false;
+	ch->tx_end = bc->tx_total;
+	sl_be_deadline(be, ch, deadline_us);
+	return 0;
+}
+
+int
+sl_be_put(struct sl_be *be, struct sl_be_chan *ch, struct sl_tcp_seg *chain, uint32_t len)
+{
+	struct sl_be_conn *bc = ch->conn;
+	struct sl_tcp_seg *tail = chain;
+
+	if (bc == NULL) {
+		sl_tcp_seg_free_chain(be->st, chain);
+		return -ENOTCONN;
+	}
+	if (chain == NULL)
+		return 0;
+	while (tail->next != NULL)
+		tail = tail->next;
+	bc->tx_total += len;
+	ch->tx_end = bc->tx_total;
+	if (bc->txq_tail != NULL)
+		bc->txq_tail->next = chain;
+	else
+		bc->txq = chain;
+	bc->txq_tail = tail;
+	bc->txq_len += len;
+	conn_flush(be, bc);
+	return 0;
+}
+
+int
+sl_be_send(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
+	   const struct sl_be_req *req)
+{
+	uint64_t payload = (uint64_t)req->head_len + raw_hdr_len(req->body_len) + req->body_len;
+	struct sl_obuf ob;
+	struct sl_mp_w w;
+	uint8_t tmp[1024];
+	uint64_t id;
+	int r;
+
+	if (payload > UINT32_MAX - 64)
+		return -EMSGSIZE;
+	r = sl_be_open(be, ch, app, node, req->deadline_us);
+	if (r != 0)
+		return r;
+	id = ch->id;
 	sl_ob_init(&ob, be->st);
 	/* enqueue [event] with the headers */
 	sl_mp_w_init(&w, tmp, sizeof(tmp));
 	sl_frame_enc_begin(&w, id, 0, 1, req->nhdrs);
 	sl_mp_w_raw(&w, req->event, req->event_len);
 	sl_frame_enc_headers(&w, req->hdrs, req->nhdrs);
-	if (w.err != 0)
+	if (w.err != 0) {
+		struct sl_be_conn *bc = ch->conn;
+
+		chan_detach(be, ch);
+		conn_maybe_close(be, bc);
 		return -EMSGSIZE;
+	}
 	sl_ob_put(&ob, w.p, w.len);
 	/* write [pack(request)] */
 	sl_mp_w_init(&w, tmp, sizeof(tmp));
@@ -881,31 +952,15 @@ sl_be_send(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
 	sl_frame_enc_empty(&w, id, 2, NULL, 0);
 	sl_ob_put(&ob, w.p, w.len);
 	if (ob.fail) {
+		struct sl_be_conn *bc = ch->conn;
+
 		sl_ob_free(&ob);
+		chan_detach(be, ch); /* nothing of it went out: the id is simply skipped */
 		conn_maybe_close(be, bc);
-		return -ENOBUFS;
+		return -ENOMEM;
 	}
-	bc->next_id = id + 1;
-	bc->slots[id & CHAN_MASK] = ch;
-	bc->nchans++;
-	be->stats->node_state[node].inflight++;
-	ch->conn = bc;
-	ch->id = id;
-	ch->node = node;
-	ch->app = app;
-	ch->replied = false;
-	sl_be_deadline(be, ch, req->deadline_us);
-	bc->tx_total += ob.len;
-	ch->tx_end = bc->tx_total;
 	be->stats->nodes[node].bytes_in += req->body_len;
-	if (bc->txq_tail != NULL)
-		bc->txq_tail->next = ob.head;
-	else
-		bc->txq = ob.head;
-	bc->txq_tail = ob.tail;
-	bc->txq_len += ob.len;
-	conn_flush(be, bc);
-	return 0;
+	return sl_be_put(be, ch, ob.head, ob.len);
 }
 
 void

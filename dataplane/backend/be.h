@@ -43,6 +43,7 @@ enum sl_be_ev_type {
 
 struct sl_be_ev {
 	enum sl_be_ev_type type;
+	const struct sl_hdrs *hdrs; /* CHUNK_END, CLOSE, ERROR: the frame's headers, or NULL */
 	uint32_t len;
 	const uint8_t *p;
 	struct sl_err err;
@@ -52,11 +53,19 @@ struct sl_be_ev {
 };
 
 struct sl_be_conn;
+struct sl_be_chan;
+
+/**
+ * The caller's handler. @return 0 to go on; 1 after a DATA event to pause the connection
+ * (no further frames of it are decoded until sl_be_resume()).
+ */
+typedef int (*sl_be_ev_fn)(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev);
 
 /** A request in flight: caller storage, zeroed before first use. */
 struct sl_be_chan {
 	struct sl_be_conn *conn; /* NULL: not attached */
 	void *user;
+	sl_be_ev_fn ev; /* its handler; NULL: the one given to sl_be_create() */
 	uint64_t id;
 	uint64_t tx_end;      /* connection stream offset of the end of its request */
 	uint64_t deadline_us; /* 0: none */
@@ -64,12 +73,6 @@ struct sl_be_chan {
 	uint16_t node, app;
 	bool replied; /* a frame came on it */
 };
-
-/**
- * The caller's handler. @return 0 to go on; 1 after a DATA event to pause the connection
- * (no further frames of it are decoded until sl_be_resume()).
- */
-typedef int (*sl_be_ev_fn)(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev);
 
 struct sl_be_env_ops {
 	/** Open a connection to addr:port (local address and port chosen by the worker). */
@@ -126,6 +129,20 @@ int sl_be_pick(struct sl_be *be, uint16_t app, const uint64_t tried[1]);
  */
 int sl_be_send(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
 	       const struct sl_be_req *req);
+
+/**
+ * Open a channel to `node` without sending anything: the caller then queues frames it
+ * encodes with ch->id (sl_be_put()). ch->user and ch->ev are kept.
+ * @return 0, or as sl_be_send().
+ */
+int sl_be_open(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
+	       uint64_t deadline_us);
+
+/**
+ * Queue whole frames of an open channel (encoded with ch->id); the chain is taken in every
+ * case. @return 0; -ENOTCONN when the channel is not open.
+ */
+int sl_be_put(struct sl_be *be, struct sl_be_chan *ch, struct sl_tcp_seg *chain, uint32_t len);
 
 /** Set or move the channel's deadline (absolute, worker clock). */
 void sl_be_deadline(struct sl_be *be, struct sl_be_chan *ch, uint64_t deadline_us);

@@ -1409,13 +1409,17 @@ dispatch_attempt(struct sl_http_conn *hc, int fail_status, const char *fail_why)
 			sl_be_stats(srv->be)->nodes[node].requests++;
 			return;
 		}
-		fail_status = 503;
-		fail_why = r == -EMSGSIZE ? "request too large to pack"
-					  : "no connection to any node of the application";
 		if (r == -EMSGSIZE) {
-			dispatch_fail(hc, 413, fail_why);
+			dispatch_fail(hc, 413, "request too large to pack");
 			return;
 		}
+		if (r == -ENOMEM) {
+			hc->srv->stats.out_of_buffers++;
+			dispatch_fail(hc, 503, "out of buffers for the request");
+			return;
+		}
+		fail_status = 503;
+		fail_why = "no connection to any node of the application";
 	}
 }
 
@@ -2274,8 +2278,11 @@ void
 sl_http_server_drain(struct sl_http_server *srv, bool on)
 {
 	srv->draining = on;
-	if (!on)
-		return;
+}
+
+void
+sl_http_server_close_idle(struct sl_http_server *srv)
+{
 	/* idle keep-alive connections close now; the others after their current answer */
 	for (uint32_t i = 0; i < srv->n_used; i++) {
 		struct sl_http_conn *hc = &srv->slab[i];

@@ -133,6 +133,10 @@ void sl_http_server_tick(struct sl_http_server *srv, uint64_t now_us);
 /** Start or stop draining. */
 void sl_http_server_drain(struct sl_http_server *srv, bool on);
 
+/** Stopping (SIGTERM): idle keep-alive connections close now, the others after their
+ * current answer. */
+void sl_http_server_close_idle(struct sl_http_server *srv);
+
 /** Dispatch requests through `be` (NULL: every request the endpoints do not take is 503). */
 void sl_http_server_backend(struct sl_http_server *srv, struct sl_be *be,
 			    void (*alog)(void *ctx, const struct sl_access_rec *r), void *ctx);

@@ -7,6 +7,7 @@
  * that wakes the control thread after a ping result, which is not on the packet path.
  */
 #include "worker.h"
+#include "nfront.h"
 #include "rss.h"
 #include "sl_flow.h"
 
@@ -839,8 +840,11 @@ inbox_poll(struct sl_worker *w, uint64_t now_us)
 			for (unsigned int h = 0; h < w->n_http; h++)
 				sl_http_server_drain(w->http[h], msg->drain.on != 0);
 			break;
-		case SL_MSG_REFUSE:
+		case SL_MSG_REFUSE: /* stopping: no new connections, idle ones close now */
 			sl_tcp_refuse(w->tcp, msg->drain.on != 0);
+			if (msg->drain.on)
+				for (unsigned int h = 0; h < w->n_http; h++)
+					sl_http_server_close_idle(w->http[h]);
 			break;
 		default:
 			break;
@@ -1290,6 +1294,37 @@ worker_tcp_init(struct sl_worker *w)
 					       w);
 			ops = &sl_http_ops;
 			app = srv;
+		} else if (l->service == SL_DP_NATIVE) {
+			struct sl_nf_conf nc = {.vip = l->addr,
+						.locator_port = l->port,
+						.app_ports = l->app_ports,
+						.max_conns = p->native_conns,
+						.worker = w->idx};
+			struct sl_nf_server *nf;
+
+			if (w->be == NULL) {
+				w->be = sl_be_create(w->tcp, &p->be, &be_env_ops, w, w->be_stats,
+						     sl_http_be_event);
+				if (w->be == NULL)
+					return -ENOMEM;
+			}
+			if (w->n_nf == SL_ARRAY_SIZE(w->nf))
+				return -ENOSPC;
+			nf = sl_nf_create(w->tcp, w->be, &nc);
+			if (nf == NULL)
+				return -ENOMEM;
+			w->nf[w->n_nf++] = nf;
+			for (unsigned int a = 0; a < l->n_apps; a++) {
+				ret = sl_tcp_listen(w->tcp, l->addr, (uint16_t)(l->app_ports + a),
+						    l->backlog, &sl_nf_ops, sl_nf_port(nf, (int)a));
+				if (ret != 0) {
+					DP_LOG(ERR, "worker %u: listen on app port %u: %s", w->idx,
+					       l->app_ports + a, strerror(-ret));
+					return ret;
+				}
+			}
+			ops = &sl_nf_ops;
+			app = sl_nf_port(nf, -1);
 		}
 		ret = sl_tcp_listen(w->tcp, l->addr, l->port, l->backlog, ops, app);
 		if (ret != 0) {
@@ -1315,6 +1350,9 @@ worker_tcp_fini(struct sl_worker *w)
 		rte_free(w->http[h]);
 	}
 	w->n_http = 0;
+	for (unsigned int n = 0; n < w->n_nf; n++)
+		sl_nf_free(w->nf[n]);
+	w->n_nf = 0;
 	sl_be_free(w->be);
 	w->be = NULL;
 	if (w->conns != NULL && w->tcp != NULL) {
@@ -1637,6 +1675,17 @@ sl_dp_http_stats(const struct sl_dp *dp, unsigned int w, struct sl_http_stats *o
 	memset(out, 0, sizeof(*out));
 	for (unsigned int h = 0; h < wk->n_http; h++)
 		counters_read((uint64_t *)out, &wk->http[h]->stats, SL_HTTP_STATS_COUNT, true);
+}
+
+void
+sl_dp_nf_stats(const struct sl_dp *dp, unsigned int w, uint64_t *out, size_t n)
+{
+	const struct sl_worker *wk = dp->workers[w];
+
+	if (n > SL_NF_STATS_COUNT)
+		n = SL_NF_STATS_COUNT;
+	for (unsigned int k = 0; k < wk->n_nf; k++)
+		counters_read(out, sl_nf_stats(wk->nf[k]), n, true);
 }
 
 uint32_t

@@ -27,6 +27,7 @@
 
 struct rte_hash;
 struct sl_http_server;
+struct sl_nf_server;
 struct sl_tester;
 struct sl_impair;
 struct rte_ring;
@@ -76,6 +77,8 @@ struct sl_worker {
 	struct sl_http_server *http[16]; /* one per HTTP listener */
 	struct sl_be_stats *be_stats;	 /* dispatch counters (backend-t.h), this worker's */
 	struct sl_be *be;		 /* backend pools (dataplane/backend/be.h) */
+	unsigned int n_nf;
+	struct sl_nf_server *nf[4]; /* one per native listener */
 	/* shared with the control thread (shared.c) */
 	struct rte_ring *alog; /* access log records to control, SP/SC; NULL: no access log */
 	uint64_t cluster_gen;  /* generation of the view at the last quiescent report */
@@ -87,7 +90,8 @@ enum sl_dp_service {
 	SL_DP_ECHO = 1,
 	SL_DP_DISCARD,
 	SL_DP_CHARGEN,
-	SL_DP_HTTP, /* the HTTP/1.1 front (dataplane/http) */
+	SL_DP_HTTP,   /* the HTTP/1.1 front (dataplane/http) */
+	SL_DP_NATIVE, /* the Cocaine locator and app ports (dataplane/nfront) */
 };
 
 struct sl_dp_listener {
@@ -96,6 +100,7 @@ struct sl_dp_listener {
 	uint8_t service;     /* enum sl_dp_service */
 	bool health, mirror; /* SL_DP_HTTP: built-in endpoints */
 	uint32_t backlog;
+	uint16_t app_ports, n_apps; /* SL_DP_NATIVE: app i on app_ports + i */
 };
 
 #define SL_DP_LISTENERS_MAX 16
@@ -112,6 +117,7 @@ struct sl_dp_params {
 	bool access_log;	  /* make the per-worker access log rings (sl_worker_alog) */
 	struct sl_http_conf http; /* limits of the HTTP listeners (endpoints: per listener) */
 	struct sl_be_conf be;	  /* backend pools (zero fields: defaults) */
+	uint32_t native_conns;	  /* native front client connections per worker [1024] */
 	unsigned int n_listeners;
 	struct sl_dp_listener listeners[SL_DP_LISTENERS_MAX];
 };
@@ -186,6 +192,8 @@ int sl_dp_test_connect(struct sl_dp *dp, unsigned int w, struct sl_ip4 dst, uint
 
 /** Copy worker `w`'s HTTP counters, summed over its HTTP listeners. */
 void sl_dp_http_stats(const struct sl_dp *dp, unsigned int w, struct sl_http_stats *out);
+/** Add worker w's native front counters (struct sl_nf_stats, nfront.h) into out. */
+void sl_dp_nf_stats(const struct sl_dp *dp, unsigned int w, uint64_t *out, size_t n);
 
 /** Ask every worker to start or stop draining (HTTP: /-/health 503, keep-alive ends).
  * @return 0, or -ENOBUFS when some worker could not be told. */

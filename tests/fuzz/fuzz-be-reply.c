@@ -525,6 +525,14 @@ run(const uint8_t *d, size_t n, int mode)
 		node_seg(e, 0x11, e->isn + 1 + e->tx, NULL, 0, NULL, 0);
 	else if (end == 2)
 		node_seg(e, 0x04, e->isn + 1 + e->tx, NULL, 0, NULL, 0);
+	/* replies held behind a pause are decoded before a FIN ends the connection: the
+	 * client reads (resume) until nothing is paused any more */
+	for (int k = 0; k < 64 && e->paused_by >= 0; k++) {
+		int i = e->paused_by;
+
+		e->paused_by = -1;
+		sl_be_resume(e->be, &e->ch[i].ch);
+	}
 	if (e->chaos)
 		tick(e, 100000);
 	for (int i = 0; i < nch; i++) {

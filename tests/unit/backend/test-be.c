@@ -970,8 +970,9 @@ Test(be, malformed)
 	bad_input("type 7", type7, sizeof(type7), "");
 	bad_input("write [5]", write_int, sizeof(write_int), "");
 	bad_input("index 83 with an empty table", bad_index, sizeof(bad_index), "");
+	/* a write ends with its headers: a bad header array means no END */
 	bad_input("headers not an array", hdrs_not_array, sizeof(hdrs_not_array),
-		  "A CHUNK 2\nA DATA ok\nA END\n");
+		  "A CHUNK 2\nA DATA ok\n");
 	bad_input("channel not an integer", ch_not_uint, sizeof(ch_not_uint), "");
 	bad_input("2 elements", short_frame, sizeof(short_frame), "");
 	bad_input("args not an array", args_not_array, sizeof(args_not_array), "");

@@ -105,8 +105,20 @@ static const struct bad_case bad_cases[] = {
 	{CFG(", 'listeners': [{'address': '198.18.0.x:7', 'protocol': 'echo'}]"),
 	 "listeners[0].address: not an IPv4 address: \"198.18.0.x\""},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'https'}]"),
-	 "listeners[0].protocol: not one of \"echo\", \"discard\", \"chargen\", \"http\": "
-	 "\"https\""},
+	 "listeners[0].protocol: not one of \"echo\", \"discard\", \"chargen\", \"http\", "
+	 "\"native\": \"https\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:10053', 'protocol': 'native'}]"),
+	 "listeners[0].protocol: a native listener needs app_ports: the port of the first app "
+	 "(app i is on app_ports + i)"},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:80', 'protocol': 'http', 'app_ports': 2}]"),
+	 "listeners[0].app_ports: only for protocol \"native\""},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:10053', 'protocol': 'native', "
+	     "'app_ports': 65535}], 'apps': {'a': {}, 'b': {}}"),
+	 "listeners[0].app_ports: 2 apps from port 65535 run past 65535"},
+	{CFG(", 'listeners': [{'address': '198.18.0.2:10053', 'protocol': 'native', "
+	     "'app_ports': 79}, {'address': '198.18.0.2:80', 'protocol': 'http'}], "
+	     "'apps': {'a': {}, 'b': {}}"),
+	 "listeners[0].app_ports: the app ports 79..80 take listeners[1]'s port 80"},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'health': true}]"),
 	 "listeners[0].health: only for protocol \"http\""},
 	{CFG(", 'listeners': [{'address': '198.18.0.2:7', 'protocol': 'echo', 'mirror': true}]"),
@@ -129,6 +141,10 @@ static const struct bad_case bad_cases[] = {
 	 "limits.body_timeout_ms: must be an integer from 1000 to 3600000"},
 	{CFG(", 'limits': {'keepalive_ms': 0}"),
 	 "limits.keepalive_ms: must be an integer from 1000 to 3600000"},
+	{CFG(", 'dispatch': {'pool_size': 17}"),
+	 "dispatch.pool_size: must be an integer from 1 to 16"},
+	{CFG(", 'dispatch': {'connect_timeout_ms': 5}"),
+	 "dispatch.connect_timeout_ms: must be an integer from 10 to 60000"},
 	{CFG(", 'limits': {'drain_timeout_ms': 99}"),
 	 "limits.drain_timeout_ms: must be an integer from 100 to 600000"},
 	{CFG(", 'limits': {'drain_timeout_ms': 600001}"),
@@ -543,6 +559,10 @@ expect_dataplane_defaults(const struct sl_config *cfg)
 {
 	cr_expect_eq(cfg->dataplane.mbufs_per_port, 8191);
 	cr_expect_eq(cfg->dataplane.rx_desc, 1024);
+	cr_expect_eq(cfg->dispatch.pool_size, 2);
+	cr_expect_eq(cfg->dispatch.connect_timeout_ms, 1000);
+	cr_expect_eq(cfg->dispatch.backoff_max_ms, 5000);
+	cr_expect_eq(cfg->dispatch.native_connections, 1024);
 	cr_expect_eq(cfg->dataplane.tx_desc, 1024);
 	cr_expect_eq(cfg->dataplane.burst, 32);
 	cr_expect_eq(cfg->dataplane.tx_drain_us, 100);
@@ -583,11 +603,14 @@ Test(config, lab_json)
 	cr_expect_eq(p->routes.r[0].prefix_len, 0);
 	cr_expect_eq(p->routes.r[0].gateway.v, 0xc6120001u);
 	cr_expect_str_eq(cfg.control.socket, "/run/sluice/sluice-lab.sock");
-	cr_assert_eq(cfg.n_listeners, 1);
+	cr_assert_eq(cfg.n_listeners, 2);
 	cr_expect_eq(cfg.listeners[0].protocol, SL_PROTO_HTTP);
 	cr_expect_eq(cfg.listeners[0].port, 80);
 	cr_expect(cfg.listeners[0].health);
 	cr_expect(cfg.listeners[0].mirror);
+	cr_expect_eq(cfg.listeners[1].protocol, SL_PROTO_NATIVE); /* the locator on the VIP */
+	cr_expect_eq(cfg.listeners[1].port, 10053);
+	cr_expect_eq(cfg.listeners[1].app_ports, 20000);
 	cr_expect_eq(cfg.log.level, SL_LOG_INFO);
 	cr_expect_not(cfg.log.syslog);
 	cr_expect(cfg.dispatch.node_header);
