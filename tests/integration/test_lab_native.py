@@ -22,7 +22,8 @@ into the lab's namespace and talks to the addresses directly.
              request, all echoed
   spread     30 whoami answered by all three nodes (their locators' uuids); 1,000 ping
              exchanges (three writes, close) on 4 connections with 25 in flight each, every
-             one echoed exactly; every node's own info shows >= 250 of them accepted
+             one echoed exactly; every node's own info shows >= 250 of them accepted, and
+             sluicectl show nodes' counters.requests agree node by node
   inflight   64 sleep 300 at once on one connection (all answered, in well under 64 x 300
              ms); 64 pings interleaved write by write on one connection, each echoed exactly
   timeout    request_timeout 300 against sleep 2000 -> [[0x01, 110]] in 300..450 ms;
@@ -494,6 +495,7 @@ def test_spread():
     else:
         assert sorted(by_node) == NODES and min(by_node.values()) >= 5, by_node
     before = {k: node_info(k)["requests"]["accepted"] for k in (1, 2, 3)}
+    ctr0 = {} if ON_NODE else {a: n["counters"]["requests"] for a, n in nodes().items()}
     conns = [c] + [app_conn() for _ in range(3)]
     secs = run_pings(conns, 1000, 25)
     after = {k: node_info(k)["requests"]["accepted"] for k in (1, 2, 3)}
@@ -504,6 +506,10 @@ def test_spread():
         assert delta[NODES[0]] == 1000, delta
     else:
         assert sum(delta.values()) == 1000 and min(delta.values()) >= 250, delta
+        # sluiced's own per-node counters (show nodes) agree with the nodes
+        ctr = {a: n["counters"]["requests"] - ctr0[a] for a, n in nodes().items()}
+        t.log("sluicectl show nodes: counters.requests by node: %s" % ctr)
+        assert ctr == delta, (ctr, delta)
     for x in conns:
         assert not x.eof
         x.shutdown()
