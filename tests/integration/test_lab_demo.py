@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """tools/demo end to end (issue 11 item 7), in the test's lab namespace: it exits 0, the
 requests it sends through sluiced are answered by all three nodes (X-Sluice-Node), every
-error status it shows is there, and it leaves no lab behind."""
+error status it shows is there, the native request (resolve, enqueue ping) is answered, and it
+leaves no lab behind."""
 import os
 import re
 import subprocess
@@ -31,6 +32,11 @@ def test():
     for status in ("404 Not Found", "503 Service Unavailable", "500 Internal Server Error",
                    "504 Gateway Timeout"):
         assert re.search(r"^    %s: " % status, out, re.M), "no %s in the demo's output" % status
+    # the native front (issue 12): resolve through 198.18.0.2:10053, then ping on the app port
+    assert re.search(r"^  resolve echo -> endpoints 198\.18\.0\.2:20000, version 1, methods enqueue, info, control$",
+                     out, re.M), "no native resolve in the demo's output"
+    assert "  enqueue ping, write 'hello, cocaine', close -> write 'hello, cocaine', close" in out, \
+        "no native ping in the demo's output"
     assert "bringing the lab down" in out
     ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert not re.search(r"^%s\b" % re.escape(t.NAME), ns, re.M), "the demo left its namespace"
