@@ -358,10 +358,10 @@ def test_drain():
     p = own_sluiced()
     wait_nodes_up(limit=10)
     slow = subprocess.Popen(["ip", "netns", "exec", t.NS, "/usr/bin/python3", CLIENT, "burst", "40",
-                             "/echo/sleep", "2500"], stdout=subprocess.PIPE, text=True)
+                             "/echo/sleep", "1800"], stdout=subprocess.PIPE, text=True)
     load = subprocess.Popen(["ip", "netns", "exec", t.NS, "wrk", "-t1", "-c64", "-d3s", URL + "/echo/http"],
                             stdout=subprocess.PIPE, text=True)
-    wait_for("40 requests waiting at the nodes", lambda: http_total()["inflight"] >= 40, 10)
+    wait_for("40 requests waiting at the nodes", lambda: http_total()["inflight"] >= 40, 1.5)
     t0 = time.monotonic()
     os.kill(p.pid, 15)
     time.sleep(0.1)
