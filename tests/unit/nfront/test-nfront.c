@@ -999,30 +999,67 @@ Test(nfront, writes_of_two_nodes_do_not_interleave, .disabled = true)
 	nt_free(t);
 }
 
-/* The node's connection is lost in the middle of a write that is being passed on: the client
- * must not get our error inside that write's payload. Either its stream stays whole frames
- * (the write completed somehow, then the error) or the client is reset. DISABLED: nfront.c
- * appends [1, 1, [[1, 104], ...]] right after the first half of the payload. */
-Test(nfront, node_lost_mid_write, .disabled = true)
+/* A channel fails (its node's connection lost, or its deadline) in the middle of a node write
+ * that is being passed on: that write cannot be completed, so neither can the client's
+ * stream: the client is reset (nothing lands inside the write), its channels are let go,
+ * truncated counts it; another client's channel completes. */
+static void
+mid_write_case(bool timeout)
 {
 	struct nt *t = nt_new(0, 0);
-	struct cli *c = cli_open(t, APP_PORT);
+	struct cli *a = cli_open(t, APP_PORT), *b = cli_open(t, APP_PORT);
 	struct bb *w = bb_new();
-	struct peer *p;
+	static const char H_RT[] = "\x91\x93\xc2\xafrequest_timeout\xa8\x32\0\0\0\0\0\0\0";
+	struct peer *n0, *n1;
 
-	f_raw1(w, 1, 0, "a", E0);
+	f_raw1(w, 1, 0, "a", HS(H_RT));
 	f_empty(w, 1, 2, E0);
-	cli_send_bb(t, c, w);
-	p = node(t, 0);
-	peer_send(&t->n, p,
+	cli_send_bb(t, a, w);
+	w->n = 0;
+	f_raw1(w, 1, 0, "b", E0);
+	cli_send_bb(t, b, w);
+	n0 = node(t, 0);
+	n1 = node(t, 1);
+	peer_send(&t->n, n0,
 		  "\x93\x01\x00\x91\xa6"
 		  "abc",
 		  8); /* half of "abcdef" */
-	peer_rst(&t->n, p);
+	w->n = 0;
+	bb_put(w,
+	       "\x94\x01\x00\x91\xa6"
+	       "abc",
+	       8);
+	cli_expect(t, a, w); /* passed on as it came: the frame is open */
+	if (timeout)
+		nt_advance(t, 51000);
+	else
+		peer_rst(&t->n, n0);
 	collect(&t->n);
-	if (!c->rst)
-		cr_assert(strstr(cli_frames(t, c, 1), "1 1 \n") != NULL, "an error on channel 1");
+	cr_assert(a->rst, "the client is reset");
+	cli_expect_nothing(t, a);
+	cr_assert_eq(t->stats.apps[0].truncated, 1);
+	cr_assert_eq(st(t)->active, 1);
+	cr_assert_eq(st(t)->inflight, 1, "b's channel only");
+	w->n = 0;
+	f_raw1(w, 1, 0, "B", NULL, 0);
+	f_empty(w, 1, 2, NULL, 0);
+	node_send_bb(t, n1, w);
+	w->n = 0;
+	f_raw1(w, 1, 0, "B", E0);
+	f_empty(w, 1, 2, E0);
+	cli_expect(t, b, w);
 	cr_assert_eq(st(t)->inflight, 0);
+	cr_assert(!b->rst);
 	free(w);
 	nt_free(t);
+}
+
+Test(nfront, node_lost_mid_write)
+{
+	mid_write_case(false);
+}
+
+Test(nfront, timeout_mid_write)
+{
+	mid_write_case(true);
 }
