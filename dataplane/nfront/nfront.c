@@ -59,6 +59,7 @@ struct nf_chan {
 	bool paused;	  /* paused its node connection (the client reads slowly) */
 	bool keep;	  /* q holds every frame sent so far */
 	bool mute;	  /* the client's channel took no reply header: drop the rest */
+	bool open_write;  /* a node write is open in the client's stream (CHUNK, no END yet) */
 	uint32_t ms;	  /* the deadline */
 	struct sl_obuf q; /* frames for a retry: [u32 len][type, args, headers] each */
 	struct nf_chan *next_free;
@@ -130,6 +131,19 @@ nc_flush(struct nf_conn *nc)
 	nc->out_len = nc->out_cap = 0;
 }
 
+/* Reset the client's connection from inside a handler: it is let go once the handler
+ * returns (nc->dead). */
+static void
+nc_abort(struct nf_conn *nc)
+{
+	if (nc->c != NULL) {
+		sl_tcp_set_user(nc->c, NULL);
+		sl_tcp_abort(nc->c, now_of(nc->srv));
+		nc->c = NULL;
+	}
+	nc->dead = true;
+}
+
 /* Queue bytes for the client. */
 static void
 nc_put(struct nf_conn *nc, const void *p, uint32_t n)
@@ -144,12 +158,8 @@ nc_put(struct nf_conn *nc, const void *p, uint32_t n)
 	nc->out_tail = ob.tail;
 	nc->out_cap = ob.cap;
 	nc->out_len += n;
-	if (ob.fail && nc->c != NULL) { /* no buffer: the client cannot be answered in order */
-		sl_tcp_set_user(nc->c, NULL);
-		sl_tcp_abort(nc->c, now_of(nc->srv));
-		nc->c = NULL;
-		nc->dead = true;
-	}
+	if (ob.fail && nc->c != NULL) /* no buffer: the client cannot be answered in order */
+		nc_abort(nc);
 }
 
 static void
@@ -484,6 +494,7 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		sl_mp_w_array(&w, 1);
 		sl_mp_w_raw_hdr(&w, ev->len);
 		nc_put_w(nc, &w);
+		ch->open_write = true;
 		ac->bytes_out += ev->len;
 		return 0;
 	}
@@ -502,6 +513,7 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 			return 0;
 		enc_hdrs(&w, ev->hdrs);
 		nc_put_w(nc, &w);
+		ch->open_write = false;
 		nc_flush(nc);
 		return 0;
 	case SL_BE_EV_CLOSE:
@@ -539,6 +551,12 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 	case SL_BE_EV_LOST:
 		ac->lost++;
 		srv->stats.lost++;
+		if (ch->open_write) { /* the write cannot be completed: neither can the stream */
+			ac->truncated++;
+			chan_report(ch, false);
+			nc_abort(nc);
+			return 0;
+		}
 		retry_or_fail(ch, ev->unsent || ev->never_connected, SL_ECAT_SYSTEM, ECONNRESET,
 			      ev->never_connected ? "sluiced: cannot connect to the node"
 						  : "sluiced: the node connection was lost");
@@ -547,6 +565,11 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		ac->timeouts++;
 		srv->stats.timeouts++;
 		chan_report(ch, false);
+		if (ch->open_write) {
+			ac->truncated++;
+			nc_abort(nc);
+			return 0;
+		}
 		snprintf(msg, sizeof(msg), "sluiced: no reply within the deadline (%u ms)", ch->ms);
 		nc_error(nc, ch->cid, SL_ECAT_SYSTEM, ETIMEDOUT, msg);
 		chan_done(ch);

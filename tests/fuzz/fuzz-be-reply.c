@@ -26,17 +26,10 @@
 #include <string.h>
 
 #include "be.h"
+#include "fuzz-env.h"
 #include "tcp.h"
 
-#define TABLE 16
-#define MAX_CONNS 16
 #define NCH 4
-
-struct segbuf {
-	struct sl_tcp_seg seg;
-	uint32_t room;
-	uint8_t buf[];
-};
 
 struct fch {
 	struct sl_be_chan ch;
@@ -50,15 +43,10 @@ struct fch {
 };
 
 struct fenv {
-	struct sl_tcp_stack st;
+	struct fz_env z; /* first: be_xmit gets it */
 	struct sl_be *be;
 	struct sl_be_stats stats;
 	struct sl_cluster cl;
-	uint64_t now;
-	long pkts, segs;
-	struct sl_tcp_conn *table[TABLE];
-	struct sl_tcp_conn *conns[MAX_CONNS];
-	unsigned int n_conns;
 	struct sl_tcp_tuple t; /* the node's connection, from the stack's side */
 	bool have_t;
 	uint32_t iss, isn; /* the stack's, the node's */
@@ -72,13 +60,6 @@ struct fenv {
 	bool chaos;
 	int paused_by; /* channel index whose handler paused, -1 */
 };
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "fuzz-be-reply: %s\n", what);
-	abort();
-}
 
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
@@ -103,38 +84,13 @@ rnd(struct fenv *e)
 
 /* ---- the environment ---- */
 
-static void *
-f_pkt_alloc(void *env, uint8_t **frame, uint16_t room)
-{
-	struct fenv *e = env;
-	uint8_t *p = malloc(room);
-
-	if (p == NULL)
-		die("malloc");
-	*frame = p;
-	e->pkts++;
-	return p;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
+/* What the stack sends on the node's connection: its ISS, its RST, how far its stream got. */
 static void
-f_pkt_xmit(void *env, void *pkt, uint8_t *frame, uint16_t tcp_len, const struct sl_tcp_tuple *t)
+be_xmit(struct fz_env *z, const struct sl_tcp_tuple *t, const uint8_t *h, uint16_t tcp_len)
 {
-	struct fenv *e = env;
-	const uint8_t *h = frame + SL_TCP_L4_OFF;
-	uint32_t hl, seq, end;
+	struct fenv *e = (struct fenv *)z;
+	uint32_t hl = (h[12] >> 4) * 4u, seq = fz_get32(h + 4), end;
 
-	if (pkt != frame || tcp_len < 20)
-		die("a bad transmitted segment");
-	hl = (h[12] >> 4) * 4u;
-	if (hl < 20 || hl > tcp_len)
-		die("a bad data offset");
-	seq = get32(h + 4);
 	if (e->have_t && t->lport == e->t.lport && t->raddr.v == e->t.raddr.v) {
 		if (h[13] & 0x02)
 			e->iss = seq;
@@ -144,131 +100,7 @@ f_pkt_xmit(void *env, void *pkt, uint8_t *frame, uint16_t tcp_len, const struct 
 		if (!(h[13] & 0x06) && (int32_t)(end - e->rx_end) > 0 && end < (1u << 30))
 			e->rx_end = end;
 	}
-	free(pkt);
-	e->pkts--;
 }
-
-static struct sl_tcp_seg *
-f_seg_alloc(void *env, uint32_t room)
-{
-	struct fenv *e = env;
-	struct segbuf *b = malloc(sizeof(*b) + room);
-
-	if (b == NULL)
-		die("malloc");
-	b->seg.next = NULL;
-	b->seg.data = b->buf;
-	b->seg.len = room;
-	b->seg.owner = b;
-	b->room = room;
-	e->segs++;
-	return &b->seg;
-}
-
-static void
-f_seg_free(void *env, struct sl_tcp_seg *seg)
-{
-	struct fenv *e = env;
-	struct segbuf *b = seg->owner;
-
-	if (&b->seg != seg || seg->data < b->buf || seg->data + seg->len > b->buf + b->room)
-		die("seg_free of a bad segment view");
-	free(b);
-	e->segs--;
-	if (e->segs < 0)
-		die("a segment freed twice");
-}
-
-static struct sl_tcp_conn *
-f_conn_alloc(void *env)
-{
-	struct fenv *e = env;
-	struct sl_tcp_conn *c;
-
-	if (e->n_conns == MAX_CONNS)
-		return NULL;
-	c = malloc(sizeof(*c));
-	if (c == NULL)
-		die("malloc");
-	memset(c, 0xa5, sizeof(*c));
-	e->conns[e->n_conns++] = c;
-	return c;
-}
-
-static void
-f_conn_free(void *env, struct sl_tcp_conn *c)
-{
-	struct fenv *e = env;
-
-	for (unsigned int i = 0; i < TABLE; i++)
-		if (e->table[i] == c)
-			die("conn_free of a connection in the table");
-	for (unsigned int i = 0; i < e->n_conns; i++) {
-		if (e->conns[i] == c) {
-			e->conns[i] = e->conns[--e->n_conns];
-			free(c);
-			return;
-		}
-	}
-	die("conn_free of an unknown connection");
-}
-
-static int
-tuple_eq(const struct sl_tcp_tuple *a, const struct sl_tcp_tuple *b)
-{
-	return a->laddr.v == b->laddr.v && a->raddr.v == b->raddr.v && a->lport == b->lport &&
-	       a->rport == b->rport;
-}
-
-static struct sl_tcp_conn *
-lookup(struct fenv *e, const struct sl_tcp_tuple *t)
-{
-	for (unsigned int i = 0; i < TABLE; i++)
-		if (e->table[i] != NULL && tuple_eq(&e->table[i]->tuple, t))
-			return e->table[i];
-	return NULL;
-}
-
-static int
-f_conn_insert(void *env, struct sl_tcp_conn *c)
-{
-	struct fenv *e = env;
-
-	if (lookup(e, &c->tuple) != NULL)
-		die("tuple inserted twice");
-	for (unsigned int i = 0; i < TABLE; i++) {
-		if (e->table[i] == NULL) {
-			e->table[i] = c;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static void
-f_conn_remove(void *env, struct sl_tcp_conn *c)
-{
-	struct fenv *e = env;
-
-	for (unsigned int i = 0; i < TABLE; i++) {
-		if (e->table[i] == c) {
-			e->table[i] = NULL;
-			return;
-		}
-	}
-	die("conn_remove of a connection not in the table");
-}
-
-static const struct sl_tcp_env_ops f_ops = {
-	.pkt_alloc = f_pkt_alloc,
-	.pkt_xmit = f_pkt_xmit,
-	.seg_alloc = f_seg_alloc,
-	.seg_free = f_seg_free,
-	.conn_alloc = f_conn_alloc,
-	.conn_free = f_conn_free,
-	.conn_insert = f_conn_insert,
-	.conn_remove = f_conn_remove,
-};
 
 static int
 f_connect(void *env, struct sl_ip4 addr, uint16_t port, const struct sl_tcp_app_ops *ops, void *app,
@@ -277,11 +109,11 @@ f_connect(void *env, struct sl_ip4 addr, uint16_t port, const struct sl_tcp_app_
 	struct fenv *e = env;
 
 	if (e->have_t)
-		die("a second connection for one node and app");
+		fz_die("a second connection for one node and app");
 	e->t = (struct sl_tcp_tuple){
 		.laddr = {0x0a000001}, .raddr = addr, .lport = 50000, .rport = port};
 	e->have_t = true;
-	return sl_tcp_connect(&e->st, &e->t, ops, app, user, out, e->now);
+	return sl_tcp_connect(&e->z.st, &e->t, ops, app, user, out, e->z.now);
 }
 
 static const struct sl_be_env_ops f_be_ops = {.connect = f_connect};
@@ -291,27 +123,7 @@ static void
 node_seg(struct fenv *e, uint8_t flags, uint32_t seq, const uint8_t *data, uint32_t len,
 	 const uint8_t *opts, uint32_t optlen)
 {
-	uint32_t hl = 20 + optlen;
-	struct sl_tcp_seg *s = f_seg_alloc(e, hl + len);
-	uint8_t *h = s->data;
-	uint32_t ack = e->iss + 1 + e->rx_end;
-
-	memset(h, 0, 20);
-	h[0] = (uint8_t)(e->t.rport >> 8), h[1] = (uint8_t)e->t.rport;
-	h[2] = (uint8_t)(e->t.lport >> 8), h[3] = (uint8_t)e->t.lport;
-	for (int i = 0; i < 4; i++) {
-		h[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
-		h[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
-	}
-	h[12] = (uint8_t)((hl / 4) << 4);
-	h[13] = flags;
-	h[14] = 0xff, h[15] = 0xff;
-	if (optlen > 0)
-		memcpy(h + 20, opts, optlen);
-	if (len > 0)
-		memcpy(h + hl, data, len);
-	s->len = hl + len;
-	sl_tcp_input(&e->st, lookup(e, &e->t), &e->t, s, SL_TCP_IN_CSUM_OK, e->now);
+	fz_input(&e->z, &e->t, flags, seq, e->iss + 1 + e->rx_end, 0xffff, data, len, opts, optlen);
 }
 
 static void
@@ -339,11 +151,11 @@ ev_fn(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 	struct fenv *e = c->e;
 
 	if (&c->ch != ch || !c->open || c->terminal != 0)
-		die("an event for a channel that is not open");
+		fz_die("an event for a channel that is not open");
 	switch (ev->type) {
 	case SL_BE_EV_CHUNK:
 		if (c->in_chunk)
-			die("CHUNK inside a chunk");
+			fz_die("CHUNK inside a chunk");
 		c->in_chunk = true;
 		c->chunk_len = ev->len;
 		c->chunk_got = 0;
@@ -352,7 +164,7 @@ ev_fn(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 	case SL_BE_EV_DATA:
 		if (!c->in_chunk || ev->len == 0 || ev->len > c->chunk_len - c->chunk_got ||
 		    ev->p == NULL)
-			die("DATA outside its chunk");
+			fz_die("DATA outside its chunk");
 		c->chunk_got += ev->len;
 		if (e->last_data != c->idx) {
 			dig(e, c->idx, ev->type, 0, 0);
@@ -366,19 +178,19 @@ ev_fn(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 		return 0;
 	case SL_BE_EV_CHUNK_END:
 		if (!c->in_chunk || c->chunk_got != c->chunk_len)
-			die("CHUNK_END before its bytes");
+			fz_die("CHUNK_END before its bytes");
 		c->in_chunk = false;
 		dig(e, c->idx, ev->type, 0, 0);
 		return 0;
 	case SL_BE_EV_CLOSE:
 	case SL_BE_EV_ERROR:
 		if (c->in_chunk)
-			die("a frame inside a chunk");
+			fz_die("a frame inside a chunk");
 		/* fall through */
 	case SL_BE_EV_LOST:
 	case SL_BE_EV_TIMEOUT:
 		if (ch->conn != NULL)
-			die("attached at its terminal event");
+			fz_die("attached at its terminal event");
 		c->terminal++;
 		c->open = false;
 		dig(e, c->idx, ev->type, (uint64_t)ev->err.cat ^ (uint64_t)ev->errnum,
@@ -387,7 +199,7 @@ ev_fn(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 			e->digest = fnv(e->digest, ev->p, ev->len);
 		return 0;
 	}
-	die("an unknown event");
+	fz_die("an unknown event");
 	return 0;
 }
 
@@ -399,28 +211,15 @@ static const uint8_t mss_opt[] = {2, 4, 0x05, 0xb4};
 static void
 tick(struct fenv *e, uint64_t us)
 {
-	e->now += us;
-	sl_tcp_timer(&e->st, e->now);
-	sl_be_tick(e->be, e->now);
+	e->z.now += us;
+	sl_tcp_timer(&e->z.st, e->z.now);
+	sl_be_tick(e->be, e->z.now);
 }
 
 static uint64_t
 run(const uint8_t *d, size_t n, int mode)
 {
 	struct fenv *e = calloc(1, sizeof(*e));
-	struct sl_tcp_params p = {.mss = 1460,
-				  .wscale = 7,
-				  .rcv_buf = 262144,
-				  .snd_buf = 262144,
-				  .rto_init_us = 1000000,
-				  .rto_min_us = 200000,
-				  .rto_max_us = 60000000,
-				  .syn_retries = 5,
-				  .retries = 8,
-				  .delack_us = 40000,
-				  .time_wait_us = 2000000,
-				  .fin_wait2_us = 60000000,
-				  .tick_us = 1000};
 	struct sl_be_conf conf = {.pool_size = 1, .max_conns = 2, .max_chans = 16};
 	uint8_t flags = d[0];
 	int nch = (flags & 3) + 1;
@@ -430,34 +229,32 @@ run(const uint8_t *d, size_t n, int mode)
 	uint64_t digest;
 
 	if (e == NULL)
-		die("calloc");
-	e->now = 1000000;
+		fz_die("calloc");
 	e->isn = 0x12345678;
 	e->digest = 0xcbf29ce484222325ull;
 	e->last_data = -1;
 	e->paused_by = -1;
 	e->chaos = mode == 2;
 	e->rng = ((uint32_t)d[1] << 8 | d[2]) * 2654435761u | 1;
-	if (sl_tcp_stack_init(&e->st, &p, &f_ops, e, 1, e->now) != 0)
-		die("stack init");
+	fz_init(&e->z, be_xmit, 1000000);
 	e->cl.n_nodes = 1;
 	e->cl.n_apps = 1;
 	e->cl.nodes[0].up = true;
 	e->cl.apps[0].n_eps = 1;
 	e->cl.apps[0].eps[0] = (struct sl_cl_ep){.node = 0, .port = 10053, .addr = {0x0a000101}};
-	e->be = sl_be_create(&e->st, &conf, &f_be_ops, e, &e->stats, ev_fn);
+	e->be = sl_be_create(&e->z.st, &conf, &f_be_ops, e, &e->stats, ev_fn);
 	if (e->be == NULL)
-		die("sl_be_create");
+		fz_die("sl_be_create");
 	sl_be_set_view(e->be, &e->cl);
 	for (int i = 0; i < nch; i++) {
 		struct fch *c = &e->ch[i];
-		struct sl_tcp_seg *h = f_seg_alloc(e, sizeof(head));
+		struct sl_tcp_seg *h = fz_seg_alloc(&e->z, sizeof(head));
 		struct sl_be_req req = {.event = "http",
 					.event_len = 4,
 					.head = h,
 					.head_len = sizeof(head),
 					.deadline_us =
-						e->chaos && (rnd(e) & 1) ? e->now + 50000 : 0};
+						e->chaos && (rnd(e) & 1) ? e->z.now + 50000 : 0};
 
 		memcpy(h->data, head, sizeof(head));
 		c->e = e;
@@ -465,14 +262,14 @@ run(const uint8_t *d, size_t n, int mode)
 		c->ch.user = c;
 		c->ch.heap_idx = UINT32_MAX;
 		if (sl_be_send(e->be, &c->ch, 0, 0, &req) != 0)
-			die("sl_be_send");
-		f_seg_free(e, h);
+			fz_die("sl_be_send");
+		fz_seg_free(&e->z, h);
 		if (c->ch.id != (uint64_t)i + 1)
-			die("channel ids are not 1, 2, ...");
+			fz_die("channel ids are not 1, 2, ...");
 		c->open = true;
 	}
 	if (!e->have_t)
-		die("no connection opened");
+		fz_die("no connection opened");
 	/* the handshake; the node acknowledges the requests (or not, bit 7) */
 	node_seg(e, 0x12, e->isn, NULL, 0, mss_opt, sizeof(mss_opt));
 	if (!(flags & 0x80))
@@ -539,23 +336,15 @@ run(const uint8_t *d, size_t n, int mode)
 		struct fch *c = &e->ch[i];
 
 		if (c->terminal > 1)
-			die("two terminal events");
+			fz_die("two terminal events");
 		if ((end != 0 || e->stack_rst) && !c->cancelled && c->terminal != 1)
-			die("a channel outlived its connection");
+			fz_die("a channel outlived its connection");
 		if (e->stack_rst && !c->cancelled && c->terminal != 1)
-			die("a channel outlived the connection's reset");
+			fz_die("a channel outlived the connection's reset");
 	}
 	digest = e->digest;
 	sl_be_free(e->be);
-	for (unsigned int i = 0; i < TABLE; i++)
-		if (e->table[i] != NULL)
-			sl_tcp_conn_release(&e->st, e->table[i]);
-	if (e->segs != 0)
-		die("TCP segments leaked");
-	if (e->pkts != 0)
-		die("packet buffers leaked");
-	if (e->n_conns != 0)
-		die("connections leaked");
+	fz_fini(&e->z);
 	free(e);
 	return digest;
 }
@@ -572,7 +361,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = run(data, size, 0);
 	b = run(data, size, 1);
 	if (a != b)
-		die("events differ between whole and cut deliveries");
+		fz_die("events differ between whole and cut deliveries");
 	(void)run(data, size, 2);
 	return 0;
 }

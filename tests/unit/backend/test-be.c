@@ -14,27 +14,9 @@
 
 #include <criterion/criterion.h>
 
-#include "be.h"
-#include "tcp-test.h"
+#include "be-nodes.h"
 
 #define NODE_PORT 10053
-#define MAX_PEERS 8
-#define PEER_RX (1u << 18)
-
-/* A node's side of one connection that sluice opened. */
-struct peer {
-	bool used;
-	struct sl_tcp_tuple t; /* from the stack's side */
-	uint32_t iss;	       /* the stack's */
-	uint32_t isn;	       /* ours */
-	bool syn, established, fin, rst;
-	bool noack; /* do not acknowledge what sluice sends */
-	bool fin_acked;
-	uint32_t tx;	 /* bytes we sent */
-	uint32_t rx_len; /* bytes of sluice's stream received in order */
-	uint32_t acked;	 /* of those, acknowledged */
-	uint8_t rx[PEER_RX];
-};
 
 struct bt;
 
@@ -54,9 +36,7 @@ struct bt {
 	struct sl_be *be;
 	struct sl_be_stats stats;
 	struct sl_cluster *cl;
-	struct peer peers[MAX_PEERS];
-	uint16_t next_lport;
-	unsigned int connects;
+	struct tnodes n;
 	char log[1 << 16];
 	size_t log_len;
 	struct tch *log_data; /* the channel of the last DATA logged, NULL after another event */
@@ -169,203 +149,6 @@ ev_fn(void *user, struct sl_be_chan *ch, const struct sl_be_ev *ev)
 	return 0;
 }
 
-/* ---- the nodes ---- */
-
-static int
-tuple_eq(const struct sl_tcp_tuple *a, const struct sl_tcp_tuple *b)
-{
-	return a->laddr.v == b->laddr.v && a->raddr.v == b->raddr.v && a->lport == b->lport &&
-	       a->rport == b->rport;
-}
-
-static int
-env_connect(void *env, struct sl_ip4 addr, uint16_t port, const struct sl_tcp_app_ops *ops,
-	    void *app, void *user, struct sl_tcp_conn **out)
-{
-	struct bt *b = env;
-	struct peer *p = NULL;
-	int r;
-
-	for (unsigned int i = 0; i < MAX_PEERS && p == NULL; i++)
-		if (!b->peers[i].used)
-			p = &b->peers[i];
-	cr_assert_not_null(p, "more connections than the test has nodes for");
-	memset(p, 0, offsetof(struct peer, rx));
-	p->t = (struct sl_tcp_tuple){.laddr = T_IP4(10, 0, 0, 1),
-				     .raddr = addr,
-				     .lport = b->next_lport++,
-				     .rport = port};
-	p->isn = 7000000u * (uint32_t)(p - b->peers + 1);
-	b->connects++;
-	r = sl_tcp_connect(&b->e->st, &p->t, ops, app, user, out, b->e->now);
-	if (r == 0)
-		p->used = true;
-	return r;
-}
-
-static const struct sl_be_env_ops env_ops = {.connect = env_connect};
-
-static struct peer *
-peer_of(struct bt *b, const struct sl_tcp_tuple *t)
-{
-	for (unsigned int i = 0; i < MAX_PEERS; i++)
-		if (b->peers[i].used && tuple_eq(&b->peers[i].t, t))
-			return &b->peers[i];
-	return NULL;
-}
-
-static uint32_t
-peer_ackno(const struct peer *p)
-{
-	return p->iss + 1 + p->acked + (p->fin_acked ? 1 : 0);
-}
-
-static void
-peer_seg(struct bt *b, struct peer *p, uint8_t flags, const uint8_t *data, uint32_t len)
-{
-	struct t_seg_spec s = {.flags = flags,
-			       .seq = p->isn + 1 + p->tx,
-			       .ack = peer_ackno(p),
-			       .wnd = 65535,
-			       .payload = data,
-			       .len = len};
-
-	t_inject_t(b->e, &p->t, &s);
-	p->tx += len;
-}
-
-/* Read what sluice sent; the nodes acknowledge new bytes unless told not to. */
-static void
-collect(struct bt *b)
-{
-	for (;;) {
-		struct t_cap *c;
-		bool acked = false;
-
-		while ((c = t_pop(b->e)) != NULL) {
-			struct peer *p = peer_of(b, &c->t);
-			struct t_out o;
-			uint32_t rel;
-
-			cr_assert(t_parse(c, &o) && o.csum_ok, "a bad segment from sluice");
-			cr_assert_not_null(p, "a segment for a connection sluice did not open");
-			if (o.flags & TF_SYN) {
-				cr_assert_eq(o.flags, TF_SYN, "sluice opens with a plain SYN");
-				p->syn = true;
-				p->iss = o.seq;
-				free(c);
-				continue;
-			}
-			if (o.flags & TF_RST)
-				p->rst = true;
-			rel = o.seq - p->iss - 1;
-			if (o.len > 0 && rel == p->rx_len) {
-				cr_assert_leq(p->rx_len + o.len, PEER_RX);
-				memcpy(p->rx + p->rx_len, o.payload, o.len);
-				p->rx_len += o.len;
-			}
-			if ((o.flags & TF_FIN) && rel + o.len == p->rx_len)
-				p->fin = true;
-			free(c);
-		}
-		for (unsigned int i = 0; i < MAX_PEERS; i++) {
-			struct peer *p = &b->peers[i];
-
-			if (!p->used || !p->established || p->rst || p->noack)
-				continue;
-			if (p->acked == p->rx_len && p->fin == p->fin_acked)
-				continue;
-			p->acked = p->rx_len;
-			p->fin_acked = p->fin;
-			peer_seg(b, p, TF_ACK, NULL, 0);
-			acked = true;
-		}
-		if (!acked)
-			return;
-	}
-}
-
-/* Answer the SYN of a connection sluice opens. */
-static void
-peer_accept(struct bt *b, struct peer *p)
-{
-	struct t_seg_spec s = {.flags = TF_SYN | TF_ACK,
-			       .seq = p->isn,
-			       .ack = p->iss + 1,
-			       .wnd = 65535,
-			       .opts = t_opts_mss1460,
-			       .optlen = 4};
-
-	collect(b);
-	cr_assert(p->syn && !p->established, "no SYN to answer");
-	t_inject_t(b->e, &p->t, &s);
-	p->established = true;
-	collect(b);
-}
-
-static void
-peer_refuse(struct bt *b, struct peer *p)
-{
-	struct t_seg_spec s = {.flags = TF_RST | TF_ACK, .seq = 0, .ack = p->iss + 1};
-
-	collect(b);
-	cr_assert(p->syn && !p->established, "no SYN to refuse");
-	t_inject_t(b->e, &p->t, &s);
-	p->used = false;
-	collect(b);
-}
-
-/* The node sends bytes in segments of at most `mss` bytes. */
-static void
-peer_send_mss(struct bt *b, struct peer *p, const void *data, uint32_t len, uint32_t mss)
-{
-	const uint8_t *d = data;
-
-	while (len > 0) {
-		uint32_t k = len < mss ? len : mss;
-
-		peer_seg(b, p, TF_ACK | TF_PSH, d, k);
-		d += k;
-		len -= k;
-		collect(b);
-	}
-}
-
-static void
-peer_send(struct bt *b, struct peer *p, const void *data, uint32_t len)
-{
-	peer_send_mss(b, p, data, len, 1400);
-}
-
-static void
-peer_rst(struct bt *b, struct peer *p)
-{
-	peer_seg(b, p, TF_RST, NULL, 0);
-	p->used = false;
-	collect(b);
-}
-
-static void
-peer_fin(struct bt *b, struct peer *p)
-{
-	peer_seg(b, p, TF_FIN | TF_ACK, NULL, 0);
-	p->tx++;
-	collect(b);
-}
-
-/* The peer of the connection a channel is on (or was last opened). */
-static struct peer *
-peer_last(struct bt *b)
-{
-	struct peer *best = NULL;
-
-	for (unsigned int i = 0; i < MAX_PEERS; i++)
-		if (b->peers[i].used && (best == NULL || b->peers[i].t.lport > best->t.lport))
-			best = &b->peers[i];
-	cr_assert_not_null(best, "no connection open");
-	return best;
-}
-
 /* ---- set-up ---- */
 
 static struct bt *
@@ -378,7 +161,8 @@ bt_new(const struct sl_be_conf *conf)
 	if (conf != NULL)
 		c = *conf;
 	b->e = t_new(NULL);
-	b->next_lport = 50000;
+	b->n.e = b->e;
+	b->n.next_lport = 50000;
 	b->cl = calloc(1, sizeof(*b->cl));
 	cr_assert_not_null(b->cl);
 	b->cl->generation = 1;
@@ -395,7 +179,7 @@ bt_new(const struct sl_be_conf *conf)
 	strcpy(b->cl->apps[0].name, "app");
 	b->cl->apps[0].name_len = 3;
 	b->cl->apps[0].n_eps = 3;
-	b->be = sl_be_create(&b->e->st, &c, &env_ops, b, &b->stats, ev_fn);
+	b->be = sl_be_create(&b->e->st, &c, &tn_env_ops, &b->n, &b->stats, ev_fn);
 	cr_assert_not_null(b->be);
 	sl_be_set_view(b->be, b->cl);
 	return b;
@@ -404,7 +188,7 @@ bt_new(const struct sl_be_conf *conf)
 static void
 bt_free(struct bt *b)
 {
-	collect(b);
+	collect(&b->n);
 	sl_be_free(b->be);
 	t_fini(b->e); /* every segment, packet and connection back */
 	free(b->cl);
@@ -422,7 +206,7 @@ bt_advance(struct bt *b, uint64_t us)
 		sl_be_tick(b->be, b->e->now);
 		us -= k;
 	}
-	collect(b);
+	collect(&b->n);
 }
 
 static void
@@ -475,7 +259,7 @@ send_req_h(struct bt *b, struct tch *t, uint16_t node, const char *body, uint64_
 	r = sl_be_send(b->be, &t->ch, 0, node, &req);
 	sl_tcp_seg_free_chain(&b->e->st, head); /* copied, not taken */
 	sl_tcp_seg_free_chain(&b->e->st, bd);
-	collect(b);
+	collect(&b->n);
 	return r;
 }
 
@@ -483,116 +267,6 @@ static int
 send_req(struct bt *b, struct tch *t, uint16_t node, const char *body, uint64_t deadline_us)
 {
 	return send_req_h(b, t, node, body, deadline_us, NULL, 0);
-}
-
-/* ---- bytes written by hand ---- */
-
-struct bb {
-	uint8_t p[1 << 18];
-	uint32_t n;
-};
-
-static void
-bb_put(struct bb *w, const void *d, uint32_t n)
-{
-	cr_assert_leq(w->n + n, sizeof(w->p));
-	memcpy(w->p + w->n, d, n);
-	w->n += n;
-}
-
-static void
-bb_u8(struct bb *w, uint8_t v)
-{
-	bb_put(w, &v, 1);
-}
-
-static void
-bb_be(struct bb *w, uint64_t v, unsigned int bytes)
-{
-	while (bytes-- > 0)
-		bb_u8(w, (uint8_t)(v >> (8 * bytes)));
-}
-
-/* Payload encodings a node may use. */
-enum enc { E_FIXRAW, E_RAW16, E_RAW32, E_STR8, E_BIN8, E_BIN16, E_BIN32, E_NENC };
-
-static void
-bb_raw(struct bb *w, enum enc e, const void *d, uint32_t n)
-{
-	switch (e) {
-	case E_FIXRAW:
-		cr_assert_lt(n, 32);
-		bb_u8(w, (uint8_t)(0xa0 | n));
-		break;
-	case E_RAW16:
-		bb_u8(w, 0xda), bb_be(w, n, 2);
-		break;
-	case E_RAW32:
-		bb_u8(w, 0xdb), bb_be(w, n, 4);
-		break;
-	case E_STR8:
-		bb_u8(w, 0xd9), bb_be(w, n, 1);
-		break;
-	case E_BIN8:
-		bb_u8(w, 0xc4), bb_be(w, n, 1);
-		break;
-	case E_BIN16:
-		bb_u8(w, 0xc5), bb_be(w, n, 2);
-		break;
-	case E_BIN32:
-		bb_u8(w, 0xc6), bb_be(w, n, 4);
-		break;
-	default:
-		cr_assert_fail();
-	}
-	bb_put(w, d, n);
-}
-
-static void
-bb_str(struct bb *w, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-
-	bb_raw(w, n < 32 ? E_FIXRAW : E_RAW16, s, n);
-}
-
-/* `[ch, 0, [payload]` + hdrs (raw bytes of the 4th element, NULL: a 3-element frame) */
-static void
-bb_write(struct bb *w, uint8_t ch, enum enc e, const void *d, uint32_t n, const void *hdrs,
-	 uint32_t hlen)
-{
-	bb_u8(w, hdrs != NULL ? 0x94 : 0x93);
-	bb_u8(w, ch);
-	bb_u8(w, 0x00);
-	bb_u8(w, 0x91);
-	bb_raw(w, e, d, n);
-	if (hdrs != NULL)
-		bb_put(w, hdrs, hlen);
-}
-
-static void
-bb_close(struct bb *w, uint8_t ch, const void *hdrs, uint32_t hlen)
-{
-	bb_u8(w, hdrs != NULL ? 0x94 : 0x93);
-	bb_u8(w, ch);
-	bb_u8(w, 0x02);
-	bb_u8(w, 0x90);
-	if (hdrs != NULL)
-		bb_put(w, hdrs, hlen);
-}
-
-/* error [[cat, code], msg] */
-static void
-bb_error(struct bb *w, uint8_t ch, uint16_t cat, uint8_t code, const char *msg)
-{
-	bb_u8(w, 0x93);
-	bb_u8(w, ch);
-	bb_u8(w, 0x01);
-	bb_u8(w, 0x92);
-	bb_u8(w, 0x92);
-	bb_u8(w, 0xcd), bb_be(w, cat, 2);
-	bb_u8(w, code);
-	bb_str(w, msg);
 }
 
 /* What sluice must send for a request with REQ_HEAD and `body` on channel `id`. */
@@ -617,15 +291,6 @@ bb_request(struct bb *w, uint8_t id, const char *body)
 	bb_u8(w, 0x90);
 	/* close [] [] */
 	bb_put(w, "\x94", 1), bb_u8(w, id), bb_put(w, "\x02\x90\x90", 3);
-}
-
-static void
-assert_rx(const struct peer *p, const struct bb *w)
-{
-	cr_assert_eq(p->rx_len, w->n, "the node received %u bytes, expected %u", p->rx_len, w->n);
-	for (uint32_t i = 0; i < w->n; i++)
-		cr_assert_eq(p->rx[i], w->p[i], "byte %u sent is %#x, expected %#x", i, p->rx[i],
-			     w->p[i]);
 }
 
 /* The reply of the HTTP app: head, body, close; 4-element frames with headers: the first
@@ -666,8 +331,8 @@ open_one(struct bt *b, struct tch *t, const char *name)
 
 	tch_init(b, t, name);
 	cr_assert_eq(send_req(b, t, 0, "", 0), 0);
-	p = peer_last(b);
-	peer_accept(b, p);
+	p = peer_last(&b->n);
+	peer_accept(&b->n, p);
 	return p;
 }
 
@@ -695,12 +360,12 @@ Test(be, request_bytes)
 
 	tch_init(b, &a, "A");
 	cr_assert_eq(send_req_h(b, &a, 0, "hello", 0, &h, 1), 0);
-	cr_assert_eq(b->connects, 1);
-	p = peer_last(b);
+	cr_assert_eq(b->n.connects, 1);
+	p = peer_last(&b->n);
 	cr_assert_eq(p->t.raddr.v, T_IP4(10, 0, 1, 1).v, "to node 0's address");
 	cr_assert_eq(p->t.rport, NODE_PORT);
 	cr_assert_eq(p->rx_len, 0, "nothing before the handshake");
-	peer_accept(b, p);
+	peer_accept(&b->n, p);
 	bb_put(w, want, sizeof(want));
 	assert_rx(p, w);
 	cr_assert_eq(a.ch.id, 1);
@@ -723,20 +388,20 @@ Test(be, reply_split_everywhere)
 	bb_reply(w, 1);
 	len = w->n;
 	log_reset(b);
-	peer_send(b, p, w->p, w->n);
+	peer_send(&b->n, p, w->p, w->n);
 	cr_assert_str_eq(b->log, reply_log("A"), "whole:\n%s", b->log);
 	cr_assert_eq(t.terminal, 1);
 	cuts = 0;
 	for (uint32_t cut = 1; cut < len; cut++) {
 		tch_init(b, &t, "A");
 		cr_assert_eq(send_req(b, &t, 0, "", 0), 0);
-		cr_assert_eq(b->connects, 1, "the connection is reused");
+		cr_assert_eq(b->n.connects, 1, "the connection is reused");
 		w->n = 0;
 		bb_reply(w, (uint8_t)t.ch.id);
 		cr_assert_eq(w->n, len);
 		log_reset(b);
-		peer_send(b, p, w->p, cut);
-		peer_send(b, p, w->p + cut, len - cut);
+		peer_send(&b->n, p, w->p, cut);
+		peer_send(&b->n, p, w->p + cut, len - cut);
 		cr_assert_str_eq(b->log, reply_log("A"), "cut at %u:\n%s", cut, b->log);
 		cr_assert_eq(t.terminal, 1);
 		cuts++;
@@ -747,7 +412,7 @@ Test(be, reply_split_everywhere)
 	w->n = 0;
 	bb_reply(w, (uint8_t)t.ch.id);
 	log_reset(b);
-	peer_send_mss(b, p, w->p, w->n, 1);
+	peer_send_mss(&b->n, p, w->p, w->n, 1);
 	cr_assert_str_eq(b->log, reply_log("A"), "byte by byte:\n%s", b->log);
 	cr_assert_eq(b->stats.protocol_errors, 0);
 	cr_assert_eq(b->stats.node_state[0].inflight, 0);
@@ -784,7 +449,7 @@ Test(be, headers_dynamic_table)
 	tch_init(b, &t[3], "D");
 	for (int i = 1; i < 4; i++)
 		cr_assert_eq(send_req(b, &t[i], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 1);
+	cr_assert_eq(b->n.connects, 1);
 	bb_put(w, a_write, sizeof(a_write));
 	bb_close(w, 1, H_IDX83, sizeof(H_IDX83)); /* 83: trace_id */
 	bb_put(w, b_error, sizeof(b_error));
@@ -792,7 +457,7 @@ Test(be, headers_dynamic_table)
 	bb_write(w, 4, E_FIXRAW, "y", 1, h_84, sizeof(h_84));
 	bb_close(w, 4, h_83_84, sizeof(h_83_84));
 	log_reset(b);
-	peer_send_mss(b, p, w->p, w->n, 7);
+	peer_send_mss(&b->n, p, w->p, w->n, 7);
 	cr_assert_str_eq(b->log, "A CHUNK 1\nA DATA x\nA END\nA CLOSE\n"
 				 "B ERROR 21247/1 queue is full\n"
 				 "C CLOSE\n"
@@ -832,7 +497,7 @@ Test(be, payload_encodings)
 			bb_write(w, (uint8_t)t.ch.id, (enum enc)e, payload, n, NULL, 0);
 			bb_close(w, (uint8_t)t.ch.id, NULL, 0);
 			log_reset(b);
-			peer_send_mss(b, p, w->p, w->n, bytewise ? 1 : 1400);
+			peer_send_mss(&b->n, p, w->p, w->n, bytewise ? 1 : 1400);
 			snprintf(want, sizeof(want), "A CHUNK %u\nA DATA %s\nA END\nA CLOSE\n", n,
 				 payload);
 			cr_assert_str_eq(b->log, want, "%s%s:\n%s", names[e],
@@ -861,7 +526,7 @@ Test(be, error_frame)
 	       "app restarted",
 	       22);
 	log_reset(b);
-	peer_send(b, p, w->p, w->n);
+	peer_send(&b->n, p, w->p, w->n);
 	cr_assert_str_eq(b->log, "A ERROR 21247/1 queue is full\nB ERROR 12/32 app restarted\n");
 	cr_assert_eq(t[0].last.err.cat, 0x52ff);
 	cr_assert_eq(t[0].last.err.code, 1);
@@ -897,7 +562,7 @@ Test(be, unknown_channel_skipped)
 	bb_close(w, 99, NULL, 0);
 	bb_reply(w, 2);
 	log_reset(b);
-	peer_send(b, p, w->p, w->n);
+	peer_send(&b->n, p, w->p, w->n);
 	cr_assert_str_eq(b->log, reply_log("B"));
 	cr_assert_eq(t[0].events, 0, "nothing for the cancelled channel");
 	/* C: cancelled after its payload began */
@@ -905,7 +570,7 @@ Test(be, unknown_channel_skipped)
 	bb_write(w, 3, E_RAW16, big, 5000, NULL, 0);
 	half = 2500;
 	log_reset(b);
-	peer_send(b, p, w->p, half);
+	peer_send(&b->n, p, w->p, half);
 	cr_assert_eq(t[2].last.type, SL_BE_EV_DATA, "C's payload began");
 	sl_be_cancel(b->be, &t[2].ch);
 	log_reset(b);
@@ -913,7 +578,7 @@ Test(be, unknown_channel_skipped)
 	memmove(w->p, w->p + half, w->n);
 	bb_close(w, 3, NULL, 0);
 	bb_reply(w, 4);
-	peer_send(b, p, w->p, w->n);
+	peer_send(&b->n, p, w->p, w->n);
 	cr_assert_str_eq(b->log, reply_log("D"));
 	cr_assert_eq(b->stats.protocol_errors, 0);
 	cr_assert_eq(b->stats.node_state[0].inflight, 0);
@@ -934,9 +599,9 @@ bad_input(const char *what, const void *bytes, uint32_t len, const char *prefix)
 
 	tch_init(b, &t[1], "B");
 	cr_assert_eq(send_req(b, &t[1], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 1);
+	cr_assert_eq(b->n.connects, 1);
 	log_reset(b);
-	peer_send(b, p, bytes, len);
+	peer_send(&b->n, p, bytes, len);
 	snprintf(want, sizeof(want), "%sA LOST %d unsent=0 never=0\nB LOST %d unsent=0 never=0\n",
 		 prefix, -EPROTO, -EPROTO);
 	cr_assert_str_eq(b->log, want, "%s:\n%s", what, b->log);
@@ -1001,13 +666,13 @@ Test(be, channel_ids)
 	tch_init(b, &t[2], "C");
 	cr_assert_eq(send_req(b, &t[1], 0, "b", 0), 0);
 	cr_assert_eq(send_req(b, &t[2], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 1);
+	cr_assert_eq(b->n.connects, 1);
 	bb_request(w, 1, "");
 	bb_request(w, 2, "b");
 	bb_request(w, 3, "");
 	assert_rx(p, w);
 	/* A ends, B is cancelled: D and E take 4 and 5 */
-	peer_send(b, p, "\x93\x01\x02\x90", 4);
+	peer_send(&b->n, p, "\x93\x01\x02\x90", 4);
 	sl_be_cancel(b->be, &t[1].ch);
 	tch_init(b, &t[3], "D");
 	tch_init(b, &t[4], "E");
@@ -1020,15 +685,15 @@ Test(be, channel_ids)
 	cr_assert_eq(t[4].ch.id, 5);
 	/* the node goes away: a new connection starts at 1 */
 	log_reset(b);
-	peer_rst(b, p);
+	peer_rst(&b->n, p);
 	cr_assert_str_eq(b->log, "C LOST -104 unsent=0 never=0\nD LOST -104 unsent=0 never=0\n"
 				 "E LOST -104 unsent=0 never=0\n");
 	tch_init(b, &t[5], "F");
 	cr_assert_eq(send_req(b, &t[5], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 2);
-	q = peer_last(b);
+	cr_assert_eq(b->n.connects, 2);
+	q = peer_last(&b->n);
 	cr_assert_neq(q->t.lport, lport, "a new connection");
-	peer_accept(b, q);
+	peer_accept(&b->n, q);
 	w->n = 0;
 	bb_request(w, 1, "");
 	assert_rx(q, w);
@@ -1059,19 +724,19 @@ Test(be, deadlines)
 	/* retired: a new request opens another connection */
 	tch_init(b, &t[3], "D");
 	cr_assert_eq(send_req(b, &t[3], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 2, "the retired connection is not used");
-	q = peer_last(b);
+	cr_assert_eq(b->n.connects, 2, "the retired connection is not used");
+	q = peer_last(&b->n);
 	cr_assert_neq(q, p);
-	peer_accept(b, q);
+	peer_accept(&b->n, q);
 	cr_assert_eq(t[3].ch.id, 1);
 	bt_advance(b, 100000);
 	cr_assert_str_eq(b->log, "B TIMEOUT\nA TIMEOUT\n");
 	cr_assert(!p->fin, "C still runs on it");
 	/* late frames of B and A are dropped, C's close ends the connection */
-	peer_send(b, p, "\x93\x02\x02\x90\x93\x01\x00\x91\xa1z\x93\x03\x02\x90", 14);
+	peer_send(&b->n, p, "\x93\x02\x02\x90\x93\x01\x00\x91\xa1z\x93\x03\x02\x90", 14);
 	cr_assert_str_eq(b->log, "B TIMEOUT\nA TIMEOUT\nC CLOSE\n");
 	cr_assert(p->fin && !p->rst, "closed with a FIN");
-	peer_send(b, q, "\x93\x01\x02\x90", 4);
+	peer_send(&b->n, q, "\x93\x01\x02\x90", 4);
 	cr_assert_str_eq(b->log, "B TIMEOUT\nA TIMEOUT\nC CLOSE\nD CLOSE\n");
 	cr_assert(!q->fin, "the other connection stays");
 	cr_assert_eq(b->stats.node_state[0].conns, 1);
@@ -1097,10 +762,10 @@ Test(be, deadline_order)
 	sl_be_deadline(b->be, &t[3].ch, 0);	      /* D: none */
 	log_reset(b);
 	sl_be_tick(b->be, t0 + 400000);
-	collect(b);
+	collect(&b->n);
 	cr_assert_str_eq(b->log, "B TIMEOUT\nC TIMEOUT\nE TIMEOUT\nA TIMEOUT\n");
 	cr_assert(!p->fin, "D is still on the connection");
-	peer_send(b, p, "\x93\x04\x02\x90", 4);
+	peer_send(&b->n, p, "\x93\x04\x02\x90", 4);
 	cr_assert_str_eq(b->log, "B TIMEOUT\nC TIMEOUT\nE TIMEOUT\nA TIMEOUT\nD CLOSE\n");
 	cr_assert(p->fin && !p->rst);
 	bt_free(b);
@@ -1153,7 +818,7 @@ Test(be, refused_down_backoff)
 	tch_init(b, &t[0], "A");
 	cr_assert_eq(send_req(b, &t[0], 0, "", 0), 0);
 	log_reset(b);
-	peer_refuse(b, peer_last(b));
+	peer_refuse(&b->n, peer_last(&b->n));
 	cr_assert_str_eq(b->log, "A LOST -111 unsent=1 never=1\n");
 	cr_assert(sl_be_node_down(b->be, 0));
 	cr_assert_eq(b->stats.node_state[0].conn_failures, 1);
@@ -1166,23 +831,23 @@ Test(be, refused_down_backoff)
 	cr_assert_eq(send_req(b, &t[1], 0, "", 0), -EHOSTUNREACH);
 	bt_advance(b, 99000);
 	cr_assert_eq(send_req(b, &t[1], 0, "", 0), -EHOSTUNREACH);
-	cr_assert_eq(b->connects, 1, "no attempt during the back-off");
+	cr_assert_eq(b->n.connects, 1, "no attempt during the back-off");
 	bt_advance(b, 1000);
 	cr_assert_eq(send_req(b, &t[1], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 2);
-	peer_refuse(b, peer_last(b));
+	cr_assert_eq(b->n.connects, 2);
+	peer_refuse(&b->n, peer_last(&b->n));
 	cr_assert_str_eq(b->log, "A LOST -111 unsent=1 never=1\nB LOST -111 unsent=1 never=1\n");
 	/* then 200 ms */
 	tch_init(b, &t[2], "C");
 	bt_advance(b, 199000);
 	cr_assert_eq(send_req(b, &t[2], 0, "", 0), -EHOSTUNREACH);
-	cr_assert_eq(b->connects, 2);
+	cr_assert_eq(b->n.connects, 2);
 	bt_advance(b, 1000);
 	cr_assert_eq(send_req(b, &t[2], 0, "", 0), 0);
-	cr_assert_eq(b->connects, 3);
-	p = peer_last(b);
-	peer_accept(b, p);
-	peer_send(b, p, "\x93\x01\x02\x90", 4);
+	cr_assert_eq(b->n.connects, 3);
+	p = peer_last(&b->n);
+	peer_accept(&b->n, p);
+	peer_send(&b->n, p, "\x93\x01\x02\x90", 4);
 	cr_assert_str_eq(b->log, "A LOST -111 unsent=1 never=1\nB LOST -111 unsent=1 never=1\n"
 				 "C CLOSE\n");
 	/* still down for pick until the control thread sees a check pass */
@@ -1212,7 +877,7 @@ Test(be, connect_timeout)
 	bt_advance(b, 20000);
 	cr_assert_str_eq(b->log, "A LOST -110 unsent=1 never=1\n");
 	cr_assert(sl_be_node_down(b->be, 0));
-	cr_assert_null(t_lookup(b->e, &peer_last(b)->t), "the attempt is dropped");
+	cr_assert_null(t_lookup(b->e, &peer_last(&b->n)->t), "the attempt is dropped");
 	bt_free(b);
 }
 
@@ -1234,13 +899,13 @@ unsent_case(bool fin)
 	cr_assert_eq(send_req(b, &t[2], 0, "", 0), 0);
 	cr_assert_eq(p->rx_len, t[2].ch.tx_end);
 	p->acked = p->rx_len - 1;
-	peer_seg(b, p, TF_ACK, NULL, 0);
-	collect(b);
+	peer_seg(&b->n, p, TF_ACK, NULL, 0);
+	collect(&b->n);
 	log_reset(b);
 	if (fin)
-		peer_fin(b, p);
+		peer_fin(&b->n, p);
 	else
-		peer_rst(b, p);
+		peer_rst(&b->n, p);
 	snprintf(want, sizeof(want),
 		 "A LOST %d unsent=0 never=0\nB LOST %d unsent=0 never=0\n"
 		 "C LOST %d unsent=1 never=0\n",
@@ -1279,7 +944,7 @@ Test(be, pause_resume)
 	bb_close(w, 1, NULL, 0);
 	bb_close(w, 2, NULL, 0);
 	log_reset(b);
-	peer_send_mss(b, p, w->p, w->n, 1000);
+	peer_send_mss(&b->n, p, w->p, w->n, 1000);
 	snprintf(want, sizeof(want), "A CHUNK 3000\nA DATA %.993s\n(pause)\n", body);
 	cr_assert_str_eq(b->log, want);
 	bt_advance(b, 10000);
@@ -1312,8 +977,8 @@ Test(be, pause_then_fin)
 	bb_close(w, 1, NULL, 0);
 	bb_close(w, 2, NULL, 0);
 	log_reset(b);
-	peer_send_mss(b, p, w->p, w->n, 6);
-	peer_fin(b, p);
+	peer_send_mss(&b->n, p, w->p, w->n, 6);
+	peer_fin(&b->n, p);
 	cr_assert_str_eq(b->log, "A CHUNK 4\nA DATA a\n(pause)\n", "%s", b->log);
 	sl_be_resume(b->be, &t[0].ch);
 	cr_assert_str_eq(b->log,
@@ -1340,7 +1005,7 @@ Test(be, pause_then_timeout)
 	bb_close(w, 1, NULL, 0);
 	bb_close(w, 2, NULL, 0);
 	log_reset(b);
-	peer_send_mss(b, p, w->p, w->n, 6);
+	peer_send_mss(&b->n, p, w->p, w->n, 6);
 	cr_assert_str_eq(b->log, "A CHUNK 4\nA DATA a\n(pause)\n");
 	bt_advance(b, 60000);
 	cr_assert_str_eq(b->log, "A CHUNK 4\nA DATA a\n(pause)\nA TIMEOUT\nB CLOSE\n");
