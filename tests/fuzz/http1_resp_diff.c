@@ -1,0 +1,159 @@
+/*
+ * libFuzzer target: our HTTP/1.1 response parser against libhttp-parser 2.9 in HTTP_RESPONSE
+ * mode (Debian's libhttp-parser-dev).
+ *
+ * Byte 0: bit 0 set, the responses answer HEAD requests (ours is told so by
+ * sl_http1_resp_reset(), http_parser by on_headers_complete returning 1). The rest is one
+ * upstream connection's byte stream, then the upstream closes it: ours reads it with a
+ * reset after each DONE and sl_http1_resp_eof() at the end, http_parser in one
+ * http_parser_execute() and then one of length 0 (its EOF). Only the responses that BOTH
+ * complete are compared, in order, up to the first one either refuses: status-code,
+ * reason-phrase, version (1.0, or 1.x taken as 1.1), fields in order, trailers, the
+ * de-chunked (or close-delimited) body and keep-alive. abort() on any difference.
+ *
+ * Known differences that are not compared (tests/fuzz/README.md):
+ *  - a 1xx, 204 or 304 response with a Content-Length above 0 or chunked: http_parser reads
+ *    a body, RFC 9112 6.3 rule 1 says there is none; that response's head is compared and
+ *    nothing after it (the streams part there);
+ *  - keep-alive where http_parser's Connection matcher differs from a list parse
+ *    (hp_conn_model(), as in http1_diff.c), and HTTP/1.0 with both "close" and
+ *    "keep-alive".
+ */
+#include "http1-diff.h"
+
+/* RFC 9112 6.3 rule 1: the statuses without a body */
+static int
+no_body_status(unsigned s)
+{
+	return s < 200 || s == 204 || s == 304;
+}
+
+/* A Transfer-Encoding line in the header section */
+static int
+has_te(const struct sl_http1_parser *p)
+{
+	for (unsigned i = 0; i < p->n_hdrs; i++)
+		if (p->hdrs[i].id == SL_HTTP1_H_TRANSFER_ENCODING &&
+		    !(p->hdrs[i].flags & SL_HTTP1_HF_TRAILER))
+			return 1;
+	return 0;
+}
+
+static void
+run_ours(const uint8_t *data, size_t size, enum sl_http1_method method)
+{
+	static struct sl_http1_hdr hdrs[MAX_FIELDS];
+	struct sl_http1_parser p;
+	size_t off = 0, base = 0;
+	struct msg *m = &us.m[0];
+	struct sl_http1_span sp;
+	int rc;
+
+	us.n = 0;
+	us.used = 0;
+	if (sl_http1_resp_init(&p, NULL, hdrs) != 0)
+		abort();
+	sl_http1_resp_reset(&p, method);
+	memset(m, 0, sizeof(*m));
+	for (;;) {
+		size_t used = 0;
+
+		rc = sl_http1_feed(&p, data + off, size - off, &used, &sp);
+		off += used;
+		if (rc == SL_HTTP1_MORE)
+			rc = sl_http1_resp_eof(&p); /* all was read: the upstream closes */
+		if (rc < 0)
+			return;
+		if (rc == SL_HTTP1_HEAD) {
+			const struct sl_http1_resp *r = &p.resp;
+
+			m->status = r->status;
+			m->url = us_put(data + base + r->reason.off, r->reason.len);
+			m->url_len = r->reason.len;
+			m->major = 1;
+			m->minor = r->minor;
+			us_fields(m, &p, data + base, 0);
+			m->body = us.used;
+			continue;
+		}
+		if (rc == SL_HTTP1_BODY) {
+			us_put(data + base + sp.off, sp.len);
+			m->body_len += sp.len;
+			continue;
+		}
+		/* DONE */
+		us_fields(m, &p, data + base, 1);
+		m->keep_alive = (p.resp.flags & SL_HTTP1_R_KEEP_ALIVE) != 0;
+		m->complete = 1;
+		m->hpf = hp_conn_flags(&p, data + base);
+		if (m->hpf != our_conn_flags(p.resp.flags))
+			m->ka_unsure = 1;
+		if (p.resp.minor == 0 && (p.resp.flags & SL_HTTP1_R_CONN_CLOSE) &&
+		    (p.resp.flags & SL_HTTP1_R_CONN_KEEPALIVE))
+			m->ka_unsure = 1;
+		/* RFC 9112 6.3 rule 1 where http_parser reads a body: the streams part here */
+		if (method != SL_HTTP1_M_HEAD && no_body_status(p.resp.status) &&
+		    (p.resp.content_length > 0 || has_te(&p)))
+			m->upgrade = 1;
+		if (++us.n == MAX_MSGS || m->upgrade || off == size)
+			return;
+		m = &us.m[us.n];
+		memset(m, 0, sizeof(*m));
+		sl_http1_resp_reset(&p, method);
+		base = off;
+	}
+}
+
+static void
+compare(unsigned k, const struct msg *o, const struct msg *t)
+{
+	DIFF(o->status != t->status, "status");
+	DIFF(!same(us.arena + o->url, o->url_len, hp.arena + t->url, t->url_len), "reason");
+	DIFF(t->major != 1 || (o->minor == 0) != (t->minor == 0), "version");
+	compare_fields(k, o, t);
+	if (o->upgrade)
+		return; /* http_parser reads a body where RFC 9112 6.3 rule 1 has none */
+	DIFF(!same(us.arena + o->body, o->body_len, hp.arena + t->body, t->body_len), "body");
+	/* the model must say what http_parser says, so the exclusion hides nothing else
+	 * (a close-delimited body is never kept alive, by either) */
+	if (!o->ka_unsure)
+		DIFF(o->keep_alive != t->keep_alive, "keep-alive");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum sl_http1_method method;
+	http_parser p;
+	unsigned i, n;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	method = (data[0] & 1) ? SL_HTTP1_M_HEAD : SL_HTTP1_M_GET;
+	data++;
+	size--;
+	run_ours(data, size, method);
+
+	hp.n = 0;
+	hp.used = 0;
+	hp.overflow = 0;
+	hp.skip_body = method == SL_HTTP1_M_HEAD;
+	http_parser_init(&p, HTTP_RESPONSE);
+	if (http_parser_execute(&p, &hp_settings, (const char *)data, size) == size &&
+	    HTTP_PARSER_ERRNO(&p) == HPE_OK)
+		http_parser_execute(&p, &hp_settings, NULL, 0); /* EOF */
+	if (hp.overflow)
+		return 0;
+
+	n = us.n;
+	for (i = 0; i < n && i < hp.n; i++) {
+		if (!hp.m[i].complete)
+			break;
+		compare(i, &us.m[i], &hp.m[i]);
+		if (us.m[i].upgrade)
+			break;
+	}
+	return 0;
+}
