@@ -41,8 +41,6 @@
 #define CL_DIGITS_MAX 19    /* digits of a Content-Length (any 19 digits fit 64 bits) */
 #define CHUNK_DIGITS_MAX 16 /* significant hex digits of a chunk-size (64 bits) */
 
-
-
 /* What a field value is parsed as (p->vk); none in the trailer section. */
 enum { VK_NONE = 0, VK_HOST, VK_CL, VK_TE, VK_CONN, VK_EXPECT };
 
@@ -103,7 +101,6 @@ static const uint16_t cls[256] = {CLS64(0), CLS64(64), CLS64(128), CLS64(192)};
 #define LC16(c) LC4(c), LC4((c) + 4), LC4((c) + 8), LC4((c) + 12)
 #define LC64(c) LC16(c), LC16((c) + 16), LC16((c) + 32), LC16((c) + 48)
 static const uint8_t lc[256] = {LC64(0), LC64(64), LC64(128), LC64(192)};
-
 
 /* SWAR scans: eight bytes at a time, then byte by byte. */
 #define ONES 0x0101010101010101ull

@@ -152,8 +152,7 @@ enum sl_http1_body {
 #define SL_HTTP1_R_CONN_UPGRADE 0x08	/* Connection: upgrade was sent */
 #define SL_HTTP1_R_CONN_OTHER 0x10	/* Connection names other fields (hop-by-hop too) */
 #define SL_HTTP1_R_EXPECT_CONTINUE 0x20 /* Expect: 100-continue (RFC 9110 10.1.1) */
-#define SL_HTTP1_R_TE_CODED 0x40	/* response: Transfer-Encoding lists codings besides
-					 * chunked; the body is still transfer-coded by them */
+#define SL_HTTP1_R_TE_CODED 0x40	/* response: codings besides chunked (body still coded) */
 
 /** What the head said, valid from SL_HTTP1_HEAD until reset. */
 struct sl_http1_req {

@@ -87,8 +87,8 @@ sl_http1_resp_line(struct sl_http1_parser *p, const uint8_t *b, uint32_t base, s
 		case S_CODE + 2:
 			/* status-code = 3DIGIT (RFC 9112 4) */
 			if (!IS_DIGIT(c)) {
-				e = line_bad(c, c == ' ' && s == S_CODE ? E_STATUS_SP
-									: E_STATUS_CODE);
+				e = line_bad(c,
+					     c == ' ' && s == S_CODE ? E_STATUS_SP : E_STATUS_CODE);
 				goto out;
 			}
 			p->num = p->num * 10 + (uint64_t)(c - '0');

@@ -324,14 +324,17 @@ same(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl)
 }
 
 /* The fields and trailers of message k of both parsers: names, values (http_parser's
- * trailing whitespace trimmed), sections. */
+ * trailing whitespace trimmed), sections; with head_only, only the header section of t
+ * (where http_parser read a body and trailers that ours did not). */
 static void
-compare_fields(unsigned k, const struct msg *o, const struct msg *t)
+compare_fields(unsigned k, const struct msg *o, const struct msg *t, int head_only)
 {
-	unsigned i;
+	unsigned i, tn = t->nf;
 	uint32_t l;
 
-	DIFF(o->nf != t->nf, "field count");
+	while (head_only && tn > 0 && t->f[tn - 1].trailer)
+		tn--;
+	DIFF(o->nf != tn, "field count");
 	for (i = 0; i < o->nf; i++) {
 		const struct field *a = &o->f[i], *b = &t->f[i];
 

@@ -95,7 +95,7 @@ compare(unsigned k, const struct msg *o, const struct msg *t)
 	DIFF(strcmp(o->method, t->method) != 0, "method");
 	DIFF(!same(us.arena + o->url, o->url_len, hp.arena + t->url, t->url_len), "target");
 	DIFF(t->major != 1 || (o->minor == 0) != (t->minor == 0), "version");
-	compare_fields(k, o, t);
+	compare_fields(k, o, t, 0);
 	if (t->upgrade || t->connect)
 		return;
 	DIFF(!same(us.arena + o->body, o->body_len, hp.arena + t->body, t->body_len), "body");

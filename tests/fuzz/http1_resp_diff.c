@@ -12,13 +12,17 @@
  * de-chunked (or close-delimited) body and keep-alive. abort() on any difference.
  *
  * Known differences that are not compared (tests/fuzz/README.md):
- *  - a 1xx, 204 or 304 response with a Content-Length above 0 or chunked: http_parser reads
- *    a body, RFC 9112 6.3 rule 1 says there is none; that response's head is compared and
- *    nothing after it (the streams part there);
+ *  - a 1xx, 204 or 304 response with a Content-Length above 0 or a Transfer-Encoding:
+ *    http_parser reads a body, RFC 9112 6.3 rule 1 says there is none; that response's
+ *    head is compared and nothing after it (the streams part there). http_parser takes any
+ *    field name that starts with "Transfer-Encoding" as one (has_te());
  *  - keep-alive where http_parser's Connection matcher differs from a list parse
- *    (hp_conn_model(), as in http1_diff.c), and HTTP/1.0 with both "close" and
- *    "keep-alive".
+ *    (hp_conn_model(), as in http1_diff.c), HTTP/1.0 with both "close" and "keep-alive",
+ *    and with a Transfer-Encoding trailer field (http_parser applies it: a coding other
+ *    than chunked there makes it say the connection is not kept).
  */
+#include <strings.h>
+
 #include "http1-diff.h"
 
 /* RFC 9112 6.3 rule 1: the statuses without a body */
@@ -28,14 +32,20 @@ no_body_status(unsigned s)
 	return s < 200 || s == 204 || s == 304;
 }
 
-/* A Transfer-Encoding line in the header section */
+/* A field of the header section (or of the trailer section: `trailers`) http_parser takes
+ * as Transfer-Encoding: its name matcher sets uses_transfer_encoding once the name's first
+ * 17 bytes are "transfer-encoding", even when the name goes on ("Transfer-Encodingx"). */
 static int
-has_te(const struct sl_http1_parser *p)
+has_te(const struct sl_http1_parser *p, const uint8_t *base, int trailers)
 {
-	for (unsigned i = 0; i < p->n_hdrs; i++)
-		if (p->hdrs[i].id == SL_HTTP1_H_TRANSFER_ENCODING &&
-		    !(p->hdrs[i].flags & SL_HTTP1_HF_TRAILER))
+	for (unsigned i = 0; i < p->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &p->hdrs[i];
+
+		if (((h->flags & SL_HTTP1_HF_TRAILER) != 0) == (trailers != 0) &&
+		    h->name_len >= 17 &&
+		    strncasecmp((const char *)base + h->name_off, "transfer-encoding", 17) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -91,9 +101,13 @@ run_ours(const uint8_t *data, size_t size, enum sl_http1_method method)
 		if (p.resp.minor == 0 && (p.resp.flags & SL_HTTP1_R_CONN_CLOSE) &&
 		    (p.resp.flags & SL_HTTP1_R_CONN_KEEPALIVE))
 			m->ka_unsure = 1;
+		/* http_parser applies a Transfer-Encoding trailer to keep-alive (trailers cannot
+		 * change the framing, RFC 9110 6.5.1) */
+		if (has_te(&p, data + base, 1))
+			m->ka_unsure = 1;
 		/* RFC 9112 6.3 rule 1 where http_parser reads a body: the streams part here */
 		if (method != SL_HTTP1_M_HEAD && no_body_status(p.resp.status) &&
-		    (p.resp.content_length > 0 || has_te(&p)))
+		    (p.resp.content_length > 0 || has_te(&p, data + base, 0)))
 			m->upgrade = 1;
 		if (++us.n == MAX_MSGS || m->upgrade || off == size)
 			return;
@@ -110,7 +124,7 @@ compare(unsigned k, const struct msg *o, const struct msg *t)
 	DIFF(o->status != t->status, "status");
 	DIFF(!same(us.arena + o->url, o->url_len, hp.arena + t->url, t->url_len), "reason");
 	DIFF(t->major != 1 || (o->minor == 0) != (t->minor == 0), "version");
-	compare_fields(k, o, t);
+	compare_fields(k, o, t, o->upgrade);
 	if (o->upgrade)
 		return; /* http_parser reads a body where RFC 9112 6.3 rule 1 has none */
 	DIFF(!same(us.arena + o->body, o->body_len, hp.arena + t->body, t->body_len), "body");

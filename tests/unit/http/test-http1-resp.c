@@ -44,26 +44,26 @@ static const struct valid valid[] = {
 	 "Content-Length: 5"},
 	{"empty reason", "HTTP/1.1 204 \r\nDate: x\r\n\r\n", SL_HTTP1_M_GET, false, 204, "", 1,
 	 SL_HTTP1_B_NONE, KA, 0, "", 1, "Date: x"},
-	{"reason with HTAB and obs-text", "HTTP/1.1 404 Not\tF\xc3\xa4und \r\ncontent-length: 0\r\n\r\n",
-	 SL_HTTP1_M_GET, false, 404, "Not\tF\xc3\xa4und ", 1, SL_HTTP1_B_NONE, KA, 0, "", 1,
-	 "content-length: 0"},
+	{"reason with HTAB and obs-text",
+	 "HTTP/1.1 404 Not\tF\xc3\xa4und \r\ncontent-length: 0\r\n\r\n", SL_HTTP1_M_GET, false, 404,
+	 "Not\tF\xc3\xa4und ", 1, SL_HTTP1_B_NONE, KA, 0, "", 1, "content-length: 0"},
 	{"chunked with extensions and trailers",
 	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
 	 "5;a=b\r\nhello\r\n1 ; q=\"x y\"\r\n!\r\n0\r\nX-Sum: 6\r\nX-More:  z \r\n\r\n",
-	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_CHUNKED, KA, 0, "hello!", 4,
-	 "X-More: z"},
+	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_CHUNKED, KA, 0, "hello!", 4, "X-More: z"},
 	{"close-delimited", "HTTP/1.1 200 OK\r\nServer: s\r\n\r\nuntil\r\nthe end", SL_HTTP1_M_GET,
 	 true, 200, "OK", 1, SL_HTTP1_B_EOF, 0, 0, "until\r\nthe end", 1, "Server: s"},
 	{"close-delimited, empty", "HTTP/1.0 200 OK\r\n\r\n", SL_HTTP1_M_POST, true, 200, "OK", 0,
 	 SL_HTTP1_B_EOF, 0, 0, "", 0, NULL},
 	{"HTTP/1.0 keep-alive",
-	 "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok",
-	 SL_HTTP1_M_GET, false, 200, "OK", 0, SL_HTTP1_B_LENGTH,
-	 KA | SL_HTTP1_R_CONN_KEEPALIVE, 2, "ok", 2, "Content-Length: 2"},
+	 "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok", SL_HTTP1_M_GET,
+	 false, 200, "OK", 0, SL_HTTP1_B_LENGTH, KA | SL_HTTP1_R_CONN_KEEPALIVE, 2, "ok", 2,
+	 "Content-Length: 2"},
 	{"HTTP/1.0 without keep-alive", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
 	 SL_HTTP1_M_GET, false, 200, "OK", 0, SL_HTTP1_B_LENGTH, 0, 2, "ok", 1,
 	 "Content-Length: 2"},
-	{"Connection: close", "HTTP/1.1 500 Oops\r\nConnection: close, x-a\r\nContent-Length: 1\r\n\r\n!",
+	{"Connection: close",
+	 "HTTP/1.1 500 Oops\r\nConnection: close, x-a\r\nContent-Length: 1\r\n\r\n!",
 	 SL_HTTP1_M_GET, false, 500, "Oops", 1, SL_HTTP1_B_LENGTH,
 	 SL_HTTP1_R_CONN_CLOSE | SL_HTTP1_R_CONN_OTHER, 1, "!", 2, "Content-Length: 1"},
 	{"HEAD: no body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", SL_HTTP1_M_HEAD, false,
@@ -84,23 +84,26 @@ static const struct valid valid[] = {
 	{"103 Early Hints", "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
 	 SL_HTTP1_M_GET, false, 103, "Early Hints", 1, SL_HTTP1_B_NONE, KA, 0, "", 1,
 	 "Link: </a.css>; rel=preload"},
-	{"gzip, chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_CHUNKED, KA | SL_HTTP1_R_TE_CODED, 0,
-	 "ab", 1, "Transfer-Encoding: gzip, chunked"},
+	{"gzip, chunked",
+	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_CHUNKED, KA | SL_HTTP1_R_TE_CODED, 0, "ab",
+	 1, "Transfer-Encoding: gzip, chunked"},
 	{"TE not ending in chunked: close-delimited",
 	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\nxyz",
 	 SL_HTTP1_M_GET, true, 200, "OK", 1, SL_HTTP1_B_EOF, SL_HTTP1_R_TE_CODED, 0, "xyz", 2,
 	 "Transfer-Encoding: gzip"},
 	{"HTTP/1.2 is 1.1", "HTTP/1.2 201 Created\r\nContent-Length: 0\r\n\r\n", SL_HTTP1_M_PUT,
 	 false, 201, "Created", 1, SL_HTTP1_B_NONE, KA, 0, "", 1, "Content-Length: 0"},
-	{"identical Content-Length repeated", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nA",
-	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_LENGTH, KA, 1, "A", 2,
-	 "Content-Length: 1"},
-	{"Host and Expect are plain fields", "HTTP/1.1 200 OK\r\nHost: a b\r\nHost: c\r\nExpect: x\r\nContent-Length: 0\r\n\r\n",
+	{"identical Content-Length repeated",
+	 "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nA", SL_HTTP1_M_GET,
+	 false, 200, "OK", 1, SL_HTTP1_B_LENGTH, KA, 1, "A", 2, "Content-Length: 1"},
+	{"Host and Expect are plain fields",
+	 "HTTP/1.1 200 OK\r\nHost: a b\r\nHost: c\r\nExpect: x\r\nContent-Length: 0\r\n\r\n",
 	 SL_HTTP1_M_GET, false, 200, "OK", 1, SL_HTTP1_B_NONE, KA, 0, "", 4, "Content-Length: 0"},
-	{"407 to CONNECT", "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
-	 SL_HTTP1_M_CONNECT, false, 407, "Proxy Authentication Required", 1, SL_HTTP1_B_NONE, KA,
-	 0, "", 1, "Content-Length: 0"},
+	{"407 to CONNECT",
+	 "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+	 SL_HTTP1_M_CONNECT, false, 407, "Proxy Authentication Required", 1, SL_HTTP1_B_NONE, KA, 0,
+	 "", 1, "Content-Length: 0"},
 	{"status 599", "HTTP/1.1 599 x\r\nContent-Length: 0\r\n\r\n", SL_HTTP1_M_GET, false, 599,
 	 "x", 1, SL_HTTP1_B_NONE, KA, 0, "", 1, "Content-Length: 0"},
 };
@@ -310,8 +313,7 @@ Test(http1_resp, eof_api)
 	cr_assert_eq(p.resp.body, SL_HTTP1_B_EOF);
 	cr_assert(!(p.resp.flags & SL_HTTP1_R_KEEP_ALIVE));
 	cr_assert(sl_http1_in_body(&p));
-	cr_assert_eq(sl_http1_feed(&p, (const uint8_t *)msg + used, 2, &used, &sp),
-		     SL_HTTP1_BODY);
+	cr_assert_eq(sl_http1_feed(&p, (const uint8_t *)msg + used, 2, &used, &sp), SL_HTTP1_BODY);
 	cr_assert_eq(sp.off, 19);
 	cr_assert_eq(sp.len, 2);
 	cr_assert_eq(sl_http1_feed(&p, NULL, 0, &used, &sp), SL_HTTP1_MORE);
@@ -334,8 +336,8 @@ Test(http1_resp, eof_api)
 
 Test(http1_resp, limits)
 {
-	struct sl_http1_limits lim = {.head_bytes = 64, .fields = 2, .body_bytes = 10,
-				      .chunk_line = 8};
+	struct sl_http1_limits lim = {
+		.head_bytes = 64, .fields = 2, .body_bytes = 10, .chunk_line = 8};
 	static struct run r;
 	char big[128];
 
