@@ -39,6 +39,7 @@ struct msg {
 	int connect;
 	int complete;
 	int ka_unsure; /* keep-alive not compared */
+	int chunked;   /* http_parser's F_CHUNKED at the head; ours: hp_te_model() */
 	unsigned hpf;  /* Connection flags by hp_conn_model() */
 };
 
@@ -150,6 +151,7 @@ on_headers(http_parser *p)
 			 http_method_str((enum http_method)p->method));
 	else
 		m->status = p->status_code;
+	m->chunked = (p->flags & F_CHUNKED) != 0;
 	m->major = p->http_major;
 	m->minor = p->http_minor;
 	m->body = hp.used;

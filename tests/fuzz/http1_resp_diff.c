@@ -16,6 +16,10 @@
  *    http_parser reads a body, RFC 9112 6.3 rule 1 says there is none; that response's
  *    head is compared and nothing after it (the streams part there). http_parser takes any
  *    field name that starts with "Transfer-Encoding" as one (has_te());
+ *  - a chunked body where http_parser's Transfer-Encoding matcher (hp_te_model(), checked
+ *    against its F_CHUNKED) does not see the list as ours does: "chunked<HTAB>",
+ *    "x,<HTAB>chunked", "chunked" then a line "gzip, chunked"...; that response's head is
+ *    compared and nothing after it;
  *  - keep-alive where http_parser's Connection matcher differs from a list parse
  *    (hp_conn_model(), as in http1_diff.c), HTTP/1.0 with both "close" and "keep-alive",
  *    and with a Transfer-Encoding trailer field (http_parser applies it: a coding other
@@ -47,6 +51,87 @@ has_te(const struct sl_http1_parser *p, const uint8_t *base, int trailers)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Whether http_parser 2.9 sets F_CHUNKED for one Transfer-Encoding value `v` (leading
+ * whitespace skipped, trailing kept): the first byte 'c' starts matching "chunked", else a
+ * token; a token ends at ','; after ',' SP is skipped, a 'c' matches again, a tchar starts
+ * a token, other bytes (HTAB too: it compares ch | 0x20, and '_' becomes DEL) end the
+ * matching for the line; a whole "chunked" followed by anything but SP is a token
+ * ("chunked<HTAB>", "chunked,"). F_CHUNKED is set when a line ends matched.
+ */
+enum { T_TOKEN, T_START, T_MATCH, T_CHUNKED, T_OFF };
+
+static int
+hp_te_model(const uint8_t *v, uint32_t len)
+{
+	unsigned st, idx = 0;
+	uint32_t i;
+
+	if (len == 0)
+		return 0;
+	st = (v[0] | 0x20) == 'c' ? T_MATCH : T_TOKEN;
+	for (i = 1; i < len && st != T_OFF; i++) {
+		uint8_t ch = v[i], c = (uint8_t)(ch | 0x20);
+
+		switch (st) {
+		case T_START:
+			if (c == 'c') {
+				st = T_MATCH;
+				idx = 0;
+			} else if (hp_tchar(c)) {
+				st = T_TOKEN;
+			} else if (c != ' ') {
+				st = T_OFF;
+			}
+			break;
+		case T_MATCH:
+			idx++;
+			if (c != (uint8_t) "chunked"[idx])
+				st = T_TOKEN;
+			else if (idx == 6)
+				st = T_CHUNKED;
+			break;
+		case T_CHUNKED:
+			if (ch != ' ')
+				st = T_TOKEN;
+			break;
+		default: /* T_TOKEN */
+			if (ch == ',') {
+				st = T_START;
+				idx = 0;
+			}
+			break;
+		}
+	}
+	return st == T_CHUNKED;
+}
+
+/* hp_te_model() of the last Transfer-Encoding line of the header section: each line clears
+ * F_CHUNKED when its name matches (an empty value too, and a longer name that starts with
+ * "Transfer-Encoding", whose value is then not matched). */
+static int
+hp_chunked(const struct sl_http1_parser *p, const uint8_t *base)
+{
+	int chunked = 0;
+
+	for (unsigned i = 0; i < p->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &p->hdrs[i];
+		uint32_t end = h->val_off + h->val_len;
+
+		if ((h->flags & SL_HTTP1_HF_TRAILER) || h->name_len < 17 ||
+		    strncasecmp((const char *)base + h->name_off, "transfer-encoding", 17) != 0)
+			continue;
+		if (h->name_len > 17) {
+			chunked = 0; /* a longer name: its value is not matched */
+			continue;
+		}
+		while (base[end] != '\r')
+			end++; /* http_parser sees the trailing whitespace */
+		chunked = hp_te_model(base + h->val_off, end - h->val_off);
+	}
+	return chunked;
 }
 
 static void
@@ -109,6 +194,12 @@ run_ours(const uint8_t *data, size_t size, enum sl_http1_method method)
 		if (method != SL_HTTP1_M_HEAD && no_body_status(p.resp.status) &&
 		    (p.resp.content_length > 0 || has_te(&p, data + base, 0)))
 			m->upgrade = 1;
+		/* http_parser's Transfer-Encoding matcher is not a list parse: where it does not
+		 * find the chunked we find last (or finds one we do not), the streams part */
+		m->chunked = hp_chunked(&p, data + base);
+		if ((p.resp.body == SL_HTTP1_B_CHUNKED || p.resp.body == SL_HTTP1_B_EOF) &&
+		    has_te(&p, data + base, 0) && m->chunked != (p.resp.body == SL_HTTP1_B_CHUNKED))
+			m->upgrade = 1;
 		if (++us.n == MAX_MSGS || m->upgrade || off == size)
 			return;
 		m = &us.m[us.n];
@@ -125,6 +216,8 @@ compare(unsigned k, const struct msg *o, const struct msg *t)
 	DIFF(!same(us.arena + o->url, o->url_len, hp.arena + t->url, t->url_len), "reason");
 	DIFF(t->major != 1 || (o->minor == 0) != (t->minor == 0), "version");
 	compare_fields(k, o, t, o->upgrade);
+	/* the model must say what http_parser says, so the exclusion hides nothing else */
+	DIFF(o->chunked != t->chunked, "chunked of the http_parser model");
 	if (o->upgrade)
 		return; /* http_parser reads a body where RFC 9112 6.3 rule 1 has none */
 	DIFF(!same(us.arena + o->body, o->body_len, hp.arena + t->body, t->body_len), "body");

@@ -104,6 +104,8 @@ static const struct valid valid[] = {
 	 "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
 	 SL_HTTP1_M_CONNECT, false, 407, "Proxy Authentication Required", 1, SL_HTTP1_B_NONE, KA, 0,
 	 "", 1, "Content-Length: 0"},
+	{"reason starting with SP", "HTTP/1.1 200  OK\r\nContent-Length: 0\r\n\r\n", SL_HTTP1_M_GET,
+	 false, 200, " OK", 1, SL_HTTP1_B_NONE, KA, 0, "", 1, "Content-Length: 0"},
 	{"status 599", "HTTP/1.1 599 x\r\nContent-Length: 0\r\n\r\n", SL_HTTP1_M_GET, false, 599,
 	 "x", 1, SL_HTTP1_B_NONE, KA, 0, "", 1, "Content-Length: 0"},
 };
