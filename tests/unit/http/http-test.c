@@ -367,3 +367,23 @@ expect_accept_lim(const char *msg, size_t len, const struct sl_http1_limits *lim
 		cr_assert_str_eq(o.digest, r->digest, "split at %zu differs", at);
 	}
 }
+
+void
+expect_prefixes_more(const char *name, const uint8_t *m, size_t len, const struct run *w)
+{
+	static struct run r;
+	size_t pre;
+
+	for (pre = 0; pre < len; pre++) {
+		/* whole prefix, then the same prefix byte by byte */
+		run_whole(m, pre, NULL, false, &r);
+		cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: prefix %zu gave %d (%s)", name, pre, r.rc,
+			     r.error ? r.error : "");
+		cr_assert(!r.done, "%s: DONE at prefix %zu", name, pre);
+		cr_assert_eq(r.head, pre >= w->head_at, "%s: HEAD at prefix %zu", name, pre);
+		cr_assert_eq(r.consumed, pre);
+		run_bytes(m, pre, NULL, false, &r);
+		cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: bytewise prefix %zu", name, pre);
+		cr_assert(!r.done);
+	}
+}

@@ -73,6 +73,10 @@ void expect_accept_lim(const char *msg, size_t len, const struct sl_http1_limits
 		       struct run *r);
 #define ACCEPT(m, r) expect_accept((m), sizeof(m) - 1, (r))
 
+/* Every proper prefix of msg (whole, then byte by byte) asks for more: no error, no DONE,
+ * HEAD exactly from w->head_at on (w: the run of the whole message). */
+void expect_prefixes_more(const char *name, const uint8_t *msg, size_t len, const struct run *w);
+
 /* The text of field `i` of r's message `msg`: "name: value". */
 const char *field_text(const struct run *r, const uint8_t *msg, unsigned i);
 

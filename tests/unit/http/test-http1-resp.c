@@ -149,16 +149,7 @@ Test(http1_resp, every_prefix_asks_for_more)
 
 		mode(v->method, false);
 		run_whole(m, len, NULL, false, &w);
-		for (pre = 0; pre < len; pre++) {
-			run_whole(m, pre, NULL, false, &r);
-			cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: prefix %zu gave %d (%s)", v->name,
-				     pre, r.rc, r.error ? r.error : "");
-			cr_assert(!r.done, "%s: DONE at prefix %zu", v->name, pre);
-			cr_assert_eq(r.head, pre >= w.head_at, "%s: HEAD at prefix %zu", v->name,
-				     pre);
-			run_bytes(m, pre, NULL, false, &r);
-			cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: bytewise prefix %zu", v->name, pre);
-		}
+		expect_prefixes_more(v->name, m, len, &w);
 		/* the upstream closing inside the head, or a counted body, is an error */
 		mode(v->method, true);
 		for (pre = 0; pre < (v->eof ? w.head_at : len); pre++) {
