@@ -24,6 +24,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "http1-int.h"
 #include "http1.h"
 #include "sl_util.h"
 
@@ -39,54 +40,6 @@
 #define METHOD_MAX 32	    /* bytes of a method (400 beyond, RFC 9112 3) */
 #define CL_DIGITS_MAX 19    /* digits of a Content-Length (any 19 digits fit 64 bits) */
 #define CHUNK_DIGITS_MAX 16 /* significant hex digits of a chunk-size (64 bits) */
-
-/* States of the machine (p->st). The field states serve the trailer section too. */
-enum {
-	ST_LEAD = 0,	 /* before the request line: empty lines (RFC 9112 2.2) */
-	ST_LEAD_LF,	 /* CR of an empty line seen */
-	ST_METHOD,	 /* in the method */
-	ST_TARGET0,	 /* first byte of the request-target */
-	ST_TARGET,	 /* in an origin-form or absolute-form target */
-	ST_STAR,	 /* after "*" */
-	ST_SCHEME,	 /* in the scheme of an absolute-form */
-	ST_SLASH1,	 /* after "scheme:" */
-	ST_SLASH2,	 /* after "scheme:/" */
-	ST_AUTH0,	 /* after "scheme://" */
-	ST_CONNECT,	 /* in an authority-form target (p->sub: host machine) */
-	ST_VERSION,	 /* in HTTP-version (p->sub: bytes read) */
-	ST_FIELD_FIRST,	 /* start of the first field line of a section */
-	ST_FIELD,	 /* start of a field line */
-	ST_NAME,	 /* in a field name (p->aux: name matcher) */
-	ST_OWS,		 /* after the colon */
-	ST_VALUE,	 /* in a field value */
-	ST_VAL_LF,	 /* CR after a field value seen */
-	ST_END_LF,	 /* CR of the empty line ending a section seen */
-	ST_BODY_LEN,	 /* Content-Length body */
-	ST_CHUNK_SIZE0,	 /* first byte of a chunk-size */
-	ST_CHUNK_SIZE,	 /* in a chunk-size (p->num, p->aux: significant digits) */
-	ST_CHUNK_EXT,	 /* after a chunk-size (p->sub: extension machine) */
-	ST_CHUNK_LF,	 /* CR of a chunk line seen */
-	ST_CHUNK_DATA,	 /* in chunk data */
-	ST_CHUNK_DCR,	 /* after chunk data: CR expected */
-	ST_CHUNK_DLF,	 /* after chunk data and CR: LF expected */
-	ST_DONE_PENDING, /* the body ended: the next call returns DONE */
-	ST_DONE,	 /* DONE returned: nothing more until reset */
-};
-
-/* Private flags (p->pf). */
-#define PF_HOST 0x0001	     /* a Host field line was seen */
-#define PF_HOST_EMPTY 0x0002 /* its value is empty */
-#define PF_CL 0x0004	     /* a Content-Length was seen (p->req.content_length) */
-#define PF_TE 0x0008	     /* a Transfer-Encoding field line was seen */
-#define PF_TE_ANY 0x0010     /* ... with at least one coding */
-#define PF_TE_CHUNKED 0x0020 /* chunked was listed */
-#define PF_TE_TWICE 0x0040   /* chunked was listed twice */
-#define PF_TE_LAST 0x0080    /* the last coding so far is chunked */
-#define PF_TE_OTHER 0x0100   /* another coding was listed */
-#define PF_EXPECT_BAD 0x0200 /* an expectation other than 100-continue */
-#define PF_PARAMS 0x0400     /* the current list element has parameters */
-#define PF_TRAILER 0x0800    /* in the trailer section */
-#define PF_BODY 0x1000	     /* between HEAD and DONE */
 
 /* What a field value is parsed as (p->vk); none in the trailer section. */
 enum { VK_NONE = 0, VK_HOST, VK_CL, VK_TE, VK_CONN, VK_EXPECT };
@@ -141,103 +94,6 @@ enum {
 	X_BAD,
 };
 
-/* Error strings: the rule and its section. */
-#define E_BARE_LF "bare LF (RFC 9112 2.2)"
-#define E_BARE_CR "bare CR (RFC 9112 2.2)"
-#define E_LEAD "request line does not start with a method token (RFC 9112 3)"
-#define E_METHOD "method is not a token (RFC 9110 9.1)"
-#define E_METHOD_LONG "method longer than 32 bytes (RFC 9112 3)"
-#define E_SP "request line parts not separated by exactly one SP (RFC 9112 3)"
-#define E_TARGET "invalid byte in request-target (RFC 9112 3.2)"
-#define E_FRAGMENT "fragment in request-target (RFC 9112 3.2)"
-#define E_FORM "request-target is neither origin-form nor absolute-form (RFC 9112 3.2)"
-#define E_STAR "asterisk-form only with OPTIONS (RFC 9112 3.2.4)"
-#define E_STAR_ONLY "asterisk-form is a lone \"*\" (RFC 9112 3.2.4)"
-#define E_CONNECT "CONNECT needs an authority-form uri-host:port (RFC 9112 3.2.3)"
-#define E_AUTHORITY "absolute-form with an empty authority (RFC 9112 3.2.2, RFC 9110 4.2.1)"
-#define E_URI_LONG "request-target longer than the limit (RFC 9112 3)"
-#define E_VERSION "malformed HTTP-version (RFC 9112 2.3)"
-#define E_VERSION_505 "HTTP major version not supported (RFC 9112 2.3, RFC 9110 15.6.6)"
-#define E_HEAD_BIG "header section larger than the limit (RFC 9110 5.4)"
-#define E_TRAILER_BIG "trailer section larger than the limit (RFC 9110 5.4)"
-#define E_FIELDS "more field lines than the limit (RFC 9110 5.4)"
-#define E_NAME_LONG "field name longer than 65535 bytes (RFC 9110 5.4)"
-#define E_WS_FIRST "whitespace before the first field line (RFC 9112 2.2)"
-#define E_OBS_FOLD "obsolete line folding (RFC 9112 5.2)"
-#define E_NAME "field name is not a token (RFC 9110 5.1)"
-#define E_NAME_EMPTY "empty field name (RFC 9110 5.1)"
-#define E_NAME_WS "whitespace between field name and colon (RFC 9112 5.1)"
-#define E_NO_COLON "field line without a colon (RFC 9112 5)"
-#define E_VALUE_NUL "NUL in a field value (RFC 9110 5.5)"
-#define E_VALUE_CTL "control character in a field value (RFC 9110 5.5)"
-#define E_HOST_MISSING "HTTP/1.1 request without Host (RFC 9112 3.2)"
-#define E_HOST_TWICE "more than one Host field line (RFC 9112 3.2)"
-#define E_HOST_BAD "Host is not uri-host [ \":\" port ] (RFC 9112 3.2, RFC 3986 3.2.2)"
-#define E_HOST_EMPTY "empty Host with a target that has an authority (RFC 9110 7.2)"
-#define E_CL "Content-Length is not 1*DIGIT (RFC 9110 8.6)"
-#define E_CL_BIG "Content-Length longer than 19 digits (RFC 9110 8.6)"
-#define E_CL_DIFF "differing Content-Length values (RFC 9112 6.3)"
-#define E_CL_LIMIT "Content-Length over the body limit (RFC 9110 15.5.14)"
-#define E_TE_CL "Transfer-Encoding with Content-Length (RFC 9112 6.1)"
-#define E_CONNECT_BODY "CONNECT with content (RFC 9110 9.3.6)"
-#define E_TE_10 "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1)"
-#define E_TE_SYNTAX "malformed Transfer-Encoding list (RFC 9112 6.1)"
-#define E_TE_EMPTY "empty Transfer-Encoding (RFC 9112 6.1)"
-#define E_TE_FINAL "final transfer coding is not chunked (RFC 9112 6.3)"
-#define E_TE_TWICE "chunked applied more than once (RFC 9112 6.1)"
-#define E_TE_PARAMS "chunked with parameters (RFC 9112 7.1)"
-#define E_TE_UNKNOWN "transfer coding not implemented (RFC 9112 6.1)"
-#define E_CONN "Connection is not a list of tokens (RFC 9110 7.6.1)"
-#define E_EXPECT "unsupported expectation (RFC 9110 10.1.1)"
-#define E_CHUNK_SIZE "chunk-size is not 1*HEXDIG (RFC 9112 7.1)"
-#define E_CHUNK_BIG "chunk-size overflow (RFC 9112 7.1)"
-#define E_CHUNK_LIMIT "chunked body over the body limit (RFC 9110 15.5.14)"
-#define E_CHUNK_EXT "malformed chunk extension (RFC 9112 7.1.1)"
-#define E_CHUNK_WS "whitespace not followed by ';' in a chunk line (RFC 9112 7.1.1)"
-#define E_CHUNK_LINE "chunk line longer than the limit (RFC 9112 7.1.1)"
-#define E_CHUNK_CRLF "chunk data not followed by CRLF (RFC 9112 7.1)"
-#define E_TOO_LONG "message longer than 4 GiB of stream positions (RFC 9110 15.5.14)"
-
-/* Character classes, one 256-entry table computed at compile time. */
-#define C_TCHAR 0x001  /* tchar (RFC 9110 5.6.2) */
-#define C_VAL 0x002    /* field-vchar, SP, HTAB (RFC 9110 5.5) */
-#define C_URI 0x004    /* request-target byte: 0x21-0x7E but '#' */
-#define C_HOST 0x008   /* unreserved / sub-delims (RFC 3986 2.2, 2.3) */
-#define C_HEX 0x010    /* HEXDIG */
-#define C_DIGIT 0x020  /* DIGIT */
-#define C_SCHEME 0x040 /* ALPHA / DIGIT / "+" / "-" / "." (RFC 3986 3.1) */
-#define C_QD 0x080     /* qdtext (RFC 9110 5.6.4) */
-#define C_ALPHA 0x100  /* ALPHA */
-#define C_WS 0x200     /* SP, HTAB */
-
-#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define IS_ALPHA(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z'))
-#define IS_TCHAR(c)                                                                                \
-	(IS_DIGIT(c) || IS_ALPHA(c) || (c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' ||     \
-	 (c) == '&' || (c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||      \
-	 (c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
-#define IS_VAL(c) (((c) >= 0x20 && (c) != 0x7f) || (c) == '\t')
-#define IS_URI(c) ((c) > 0x20 && (c) < 0x7f && (c) != '#')
-#define IS_SUBDELIM(c)                                                                             \
-	((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
-	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=')
-#define IS_HOST(c)                                                                                 \
-	(IS_DIGIT(c) || IS_ALPHA(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~' ||     \
-	 IS_SUBDELIM(c))
-#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
-#define IS_SCHEME(c) (IS_DIGIT(c) || IS_ALPHA(c) || (c) == '+' || (c) == '-' || (c) == '.')
-#define IS_QD(c)                                                                                   \
-	((c) == '\t' || (c) == ' ' || (c) == 0x21 || ((c) >= 0x23 && (c) <= 0x5b) ||               \
-	 ((c) >= 0x5d && (c) <= 0x7e) || (c) >= 0x80)
-#define CLS(c)                                                                                     \
-	(uint16_t)((IS_TCHAR(c) ? C_TCHAR : 0) | (IS_VAL(c) ? C_VAL : 0) |                         \
-		   (IS_URI(c) ? C_URI : 0) | (IS_HOST(c) ? C_HOST : 0) | (IS_HEX(c) ? C_HEX : 0) | \
-		   (IS_DIGIT(c) ? C_DIGIT : 0) | (IS_SCHEME(c) ? C_SCHEME : 0) |                   \
-		   (IS_QD(c) ? C_QD : 0) | (IS_ALPHA(c) ? C_ALPHA : 0) |                           \
-		   ((c) == ' ' || (c) == '\t' ? C_WS : 0))
-#define CLS4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
-#define CLS16(c) CLS4(c), CLS4((c) + 4), CLS4((c) + 8), CLS4((c) + 12)
-#define CLS64(c) CLS16(c), CLS16((c) + 16), CLS16((c) + 32), CLS16((c) + 48)
 static const uint16_t cls[256] = {CLS64(0), CLS64(64), CLS64(128), CLS64(192)};
 
 #define LC(c) (uint8_t)(((c) >= 'A' && (c) <= 'Z') ? (c) + 32 : (c))
@@ -245,8 +101,6 @@ static const uint16_t cls[256] = {CLS64(0), CLS64(64), CLS64(128), CLS64(192)};
 #define LC16(c) LC4(c), LC4((c) + 4), LC4((c) + 8), LC4((c) + 12)
 #define LC64(c) LC16(c), LC16((c) + 16), LC16((c) + 32), LC16((c) + 48)
 static const uint8_t lc[256] = {LC64(0), LC64(64), LC64(128), LC64(192)};
-
-#define IS_WS(c) ((c) == ' ' || (c) == '\t')
 
 /* SWAR scans: eight bytes at a time, then byte by byte. */
 #define ONES 0x0101010101010101ull
@@ -995,6 +849,10 @@ head_end(struct sl_http1_parser *p, int *status)
 	struct sl_http1_req *r = &p->req;
 	uint32_t pf = p->pf;
 
+	if (p->mode != SL_HTTP1_MODE_REQ) {
+		*status = 502;
+		return sl_http1_resp_head_end(p);
+	}
 	*status = 400;
 	/* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host */
 	if (r->minor == 1 && !(pf & PF_HOST))
@@ -1085,6 +943,7 @@ sl_http1_reset(struct sl_http1_parser *p)
 {
 	p->n_hdrs = 0;
 	memset(&p->req, 0, sizeof(p->req));
+	memset(&p->resp, 0, sizeof(p->resp));
 	p->req.host = -1;
 	p->status = 0;
 	p->error = NULL;
@@ -1186,7 +1045,13 @@ sl_http1_feed(struct sl_http1_parser *p, const uint8_t *in, size_t len, size_t *
 
 	switch (st) {
 	case ST_LEAD:
+		if (p->mode != SL_HTTP1_MODE_REQ)
+			goto s_status;
 		goto s_lead;
+	case ST_STATUS:
+		goto s_status;
+	case ST_BODY_EOF:
+		goto s_body_eof;
 	case ST_LEAD_LF:
 		goto s_lead_lf;
 	case ST_METHOD:
@@ -1447,6 +1312,19 @@ s_version:
 		p->sub++;
 		i++;
 	}
+s_status:
+	/* response: status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4) */
+	emsg = sl_http1_resp_line(p, b, base, &i, nh, &ev);
+	if (SL_UNLIKELY(emsg != NULL))
+		FAIL(502, emsg);
+	if (ev != 0)
+		goto s_field_first;
+	if (i >= n) {
+		st = ST_STATUS;
+		goto more;
+	}
+	goto e_head_big;
+
 version_end:
 	/* RFC 9110 2.5: a 1.x recipient takes a higher minor as the highest it knows (1.1);
 	 * other majors (0.9, 2.0...) are well-formed but not ours: 505 */
@@ -1518,6 +1396,8 @@ name_end:
 		p->num = 0;
 		switch (hid) {
 		case SL_HTTP1_H_HOST:
+			if (p->mode != SL_HTTP1_MODE_REQ)
+				break; /* a response's Host is just a field */
 			if (p->pf & PF_HOST)
 				FAIL(400, E_HOST_TWICE); /* RFC 9112 3.2 */
 			p->pf |= PF_HOST;
@@ -1535,7 +1415,8 @@ name_end:
 			p->vk = VK_CONN;
 			break;
 		case SL_HTTP1_H_EXPECT:
-			p->vk = VK_EXPECT;
+			if (p->mode == SL_HTTP1_MODE_REQ)
+				p->vk = VK_EXPECT; /* a request field (RFC 9110 10.1.1) */
 			break;
 		default:
 			break;
@@ -1639,6 +1520,7 @@ s_end_lf:
 	if (emsg != NULL)
 		goto fail;
 	p->req.head_len = POS - p->keep;
+	p->resp.head_len = p->req.head_len;
 	p->pf |= PF_BODY;
 	if (p->req.body == SL_HTTP1_B_LENGTH) {
 		p->remain = p->req.content_length;
@@ -1648,6 +1530,8 @@ s_end_lf:
 		p->num = 0;
 		p->aux = 0;
 		st = ST_CHUNK_SIZE0;
+	} else if (p->req.body == SL_HTTP1_B_EOF) {
+		st = ST_BODY_EOF;
 	} else {
 		st = ST_DONE_PENDING;
 	}
@@ -1669,6 +1553,27 @@ s_body_len:
 	p->remain -= k;
 	p->body_seen += k;
 	st = p->remain != 0 ? ST_BODY_LEN : ST_DONE_PENDING;
+	ev = SL_HTTP1_BODY;
+	goto event;
+
+s_body_eof:
+	/* response: a close-delimited body, every byte until the connection closes (RFC 9112
+	 * 6.3 rule 8), within the body limit */
+	k = n - i;
+	if (k == 0) {
+		st = ST_BODY_EOF;
+		goto more;
+	}
+	if (k > p->lim.body_bytes - p->body_seen) {
+		k = p->lim.body_bytes - p->body_seen;
+		if (k == 0)
+			FAIL(502, E_EOF_LIMIT); /* RFC 9110 15.5.14 */
+	}
+	body->off = POS;
+	body->len = (uint32_t)k;
+	i += (size_t)k;
+	p->body_seen += k;
+	st = ST_BODY_EOF;
 	ev = SL_HTTP1_BODY;
 	goto event;
 
@@ -1794,6 +1699,8 @@ fail_byte:
 	if (c == '\n')
 		emsg = E_BARE_LF; /* RFC 9112 2.2 */
 fail:
+	if (p->mode != SL_HTTP1_MODE_REQ)
+		status = 502; /* what a proxy answers for a bad upstream response */
 	p->status = status;
 	p->error = emsg;
 	p->pos = POS;

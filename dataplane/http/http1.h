@@ -142,6 +142,7 @@ enum sl_http1_body {
 	SL_HTTP1_B_NONE = 0, /* no body (no Content-Length, no Transfer-Encoding, or CL 0) */
 	SL_HTTP1_B_LENGTH,   /* Content-Length bytes */
 	SL_HTTP1_B_CHUNKED,  /* chunked */
+	SL_HTTP1_B_EOF,	     /* response: until the connection closes (sl_http1_resp_eof) */
 };
 
 /* Flags of struct sl_http1_req */
@@ -151,6 +152,7 @@ enum sl_http1_body {
 #define SL_HTTP1_R_CONN_UPGRADE 0x08	/* Connection: upgrade was sent */
 #define SL_HTTP1_R_CONN_OTHER 0x10	/* Connection names other fields (hop-by-hop too) */
 #define SL_HTTP1_R_EXPECT_CONTINUE 0x20 /* Expect: 100-continue (RFC 9110 10.1.1) */
+#define SL_HTTP1_R_TE_CODED 0x40	/* response: codings besides chunked (body still coded) */
 
 /** What the head said, valid from SL_HTTP1_HEAD until reset. */
 struct sl_http1_req {
@@ -164,6 +166,18 @@ struct sl_http1_req {
 	uint64_t content_length;
 	int host;	   /* index of the Host field in hdrs, or -1 */
 	uint32_t head_len; /* bytes of the head, from the request line to the empty line */
+};
+
+/** What a response head said (sl_http1_resp_init() parsers), valid from SL_HTTP1_HEAD until
+ * reset. */
+struct sl_http1_resp {
+	struct sl_http1_span reason; /* the reason-phrase, possibly empty */
+	uint16_t status;	     /* 100..599 (101 is an error) */
+	uint8_t minor;		     /* 0 or 1 (1.2..1.9 become 1) */
+	uint8_t body;		     /* enum sl_http1_body: NONE, LENGTH, CHUNKED or EOF */
+	uint32_t flags;		     /* SL_HTTP1_R_*: KEEP_ALIVE, CONN_*, TE_CODED */
+	uint64_t content_length;     /* with SL_HTTP1_B_LENGTH */
+	uint32_t head_len;	     /* bytes of the head, from the status line to the empty line */
 };
 
 /** Limits; a zero field takes the default in brackets. */
@@ -182,10 +196,14 @@ struct sl_http1_parser {
 	struct sl_http1_limits lim;
 	struct sl_http1_hdr *hdrs;
 	uint16_t n_hdrs;
-	struct sl_http1_req req;
-	int status;	   /* on error: 400, 413, 414, 417, 431, 501 or 505 */
-	const char *error; /* on error: the rule broken, e.g. "bare LF (RFC 9112 2.2)" */
+	struct sl_http1_req req;   /* request parsers */
+	struct sl_http1_resp resp; /* response parsers */
+	int status;		   /* on error: 400, 413, 414, 417, 431, 501 or 505; 502 for a
+				    * response parser, whatever the rule */
+	const char *error;	   /* on error: the rule broken, e.g. "bare LF (RFC 9112 2.2)" */
 	/* private state below: the implementation owns these fields */
+	uint8_t mode;	    /* request or response parser (kept by reset) */
+	uint8_t req_method; /* response parser: the request's method (kept by reset) */
 	uint32_t pos;	    /* stream position of the next byte */
 	uint32_t keep;	    /* sl_http1_keep_from() */
 	uint32_t mark;	    /* start of the request-target, or of the chunk line */
@@ -237,6 +255,40 @@ bool sl_http1_in_body(const struct sl_http1_parser *p);
 /** True when nothing of a message was fed since the last reset (idle connection), empty
  * lines before a request line excepted (also half of one, its CR). False after an error. */
 bool sl_http1_idle(const struct sl_http1_parser *p);
+
+/*
+ * The response parser (http1_resp.c): the same machine, events, spans, field index, limits
+ * (but uri_bytes) and resumability, for the responses of an upstream (RFC 9112 4, 6.3).
+ * Feed it with sl_http1_feed(); p->resp describes the status line and the framing, the
+ * field index is p->hdrs as for requests, p->req is not used. Every error is -EBADMSG with
+ * p->status 502 (what a proxy answers its client) and p->error naming the rule.
+ *
+ * A 1xx interim response (100 Continue, 103 Early Hints...) is a message of its own: HEAD,
+ * then DONE; sl_http1_reset() and feed what follows (the final response, or another 1xx).
+ * 101 Switching Protocols is an error (no upgrades). A close-delimited body
+ * (SL_HTTP1_B_EOF: no Content-Length nor chunked) ends when the connection does: call
+ * sl_http1_resp_eof(), which returns DONE. Such a response, and any HTTP/1.0 one without
+ * keep-alive, is not SL_HTTP1_R_KEEP_ALIVE.
+ */
+
+/**
+ * Set up a response parser, as sl_http1_init(). @return 0 or -EINVAL.
+ */
+int sl_http1_resp_init(struct sl_http1_parser *p, const struct sl_http1_limits *lim,
+		       struct sl_http1_hdr *hdrs);
+
+/** sl_http1_reset() for the response to a request of method `m` (HEAD: no body, RFC 9112
+ * 6.3; CONNECT is refused: the parser does not tunnel). sl_http1_reset() keeps the method,
+ * for the final response after a 1xx. */
+void sl_http1_resp_reset(struct sl_http1_parser *p, enum sl_http1_method m);
+
+/**
+ * The upstream closed the connection (RFC 9112 6.3 rule 8, 8). @return SL_HTTP1_DONE when
+ * that ends the message (a close-delimited body, or the message already ended), or
+ * -EBADMSG (p->error: an incomplete message, or nothing received at all); an error is
+ * sticky until reset.
+ */
+int sl_http1_resp_eof(struct sl_http1_parser *p);
 
 /** The reason phrase of a status (RFC 9110 15), "" for unknown codes. */
 const char *sl_http1_reason(int status);

@@ -13,6 +13,9 @@
 
 static struct sl_http1_hdr hdr_store[4096];
 
+bool t_resp, t_eof;
+enum sl_http1_method t_method;
+
 /* Append printf-style text to the digest. */
 static void dg(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -72,8 +75,16 @@ static void
 dg_head(struct run *r, const struct sl_http1_parser *p, const uint8_t *msg)
 {
 	const struct sl_http1_req *q = &p->req;
+	const struct sl_http1_resp *s = &p->resp;
 	unsigned i;
 
+	if (t_resp) {
+		dg(r, "HEAD status=%u reason=", s->status);
+		dg_bytes(r, msg + r->base + s->reason.off, s->reason.len);
+		dg(r, " minor=%u body=%u flags=%#x cl=%llu head_len=%u\n", s->minor, s->body,
+		   s->flags, (unsigned long long)s->content_length, s->head_len);
+		goto fields;
+	}
 	dg(r, "HEAD m=%u(", q->method_id);
 	dg_bytes(r, msg + r->base + q->method.off, q->method.len);
 	dg(r, ") t=");
@@ -81,6 +92,7 @@ dg_head(struct run *r, const struct sl_http1_parser *p, const uint8_t *msg)
 	dg(r, " form=%u minor=%u body=%u flags=%#x cl=%llu host=%d head_len=%u\n", q->form,
 	   q->minor, q->body, q->flags, (unsigned long long)q->content_length, q->host,
 	   q->head_len);
+fields:
 	for (i = 0; i < p->n_hdrs; i++) {
 		const struct sl_http1_hdr *h = &p->hdrs[i];
 
@@ -90,6 +102,38 @@ dg_head(struct run *r, const struct sl_http1_parser *p, const uint8_t *msg)
 		dg_bytes(r, msg + r->base + h->val_off, h->val_len);
 		dg(r, ">\n");
 	}
+}
+
+/* The message ended (DONE): its body and trailer fields into the digest. */
+static void
+dg_done(struct run *r, const struct sl_http1_parser *pp, const uint8_t *msg, size_t body_start,
+	bool in_body_dg)
+{
+	cr_assert(r->head, "DONE before HEAD");
+	cr_assert(!sl_http1_in_body(pp));
+	r->done = true;
+	r->done_at = pp->pos;
+	r->nmsg++;
+	if (in_body_dg || r->body_len > body_start) {
+		dg(r, "BODY <");
+		dg_bytes(r, r->body + body_start, r->body_len - body_start);
+		dg(r, ">\n");
+	}
+	/* the trailer fields */
+	r->n_hdrs = pp->n_hdrs;
+	memcpy(r->hdrs, pp->hdrs, sizeof(r->hdrs[0]) * pp->n_hdrs);
+	for (unsigned i = 0; i < pp->n_hdrs; i++) {
+		const struct sl_http1_hdr *h = &pp->hdrs[i];
+
+		if (!(h->flags & SL_HTTP1_HF_TRAILER))
+			continue;
+		dg(r, "  TRAILER [%u id=%u] ", i, h->id);
+		dg_bytes(r, msg + r->base + h->name_off, h->name_len);
+		dg(r, ": <");
+		dg_bytes(r, msg + r->base + h->val_off, h->val_len);
+		dg(r, ">\n");
+	}
+	dg(r, "DONE at %u\n", pp->pos);
 }
 
 void
@@ -102,7 +146,12 @@ run_ends(const uint8_t *msg, size_t len, const size_t *ends, size_t n,
 	bool in_body_dg = false;
 
 	memset(r, 0, sizeof(*r));
-	cr_assert_eq(sl_http1_init(&p, lim, hdr_store), 0);
+	if (t_resp) {
+		cr_assert_eq(sl_http1_resp_init(&p, lim, hdr_store), 0);
+		sl_http1_resp_reset(&p, t_method);
+	} else {
+		cr_assert_eq(sl_http1_init(&p, lim, hdr_store), 0);
+	}
 	cr_assert(sl_http1_idle(&p));
 	for (e = 0; e < n; e++) {
 		size_t end = ends[e];
@@ -154,11 +203,17 @@ run_ends(const uint8_t *msg, size_t len, const size_t *ends, size_t n,
 				r->head_at = p.pos;
 				cr_assert(sl_http1_in_body(&p));
 				cr_assert(!sl_http1_idle(&p));
-				if (keep_head != UINT32_MAX)
-					cr_assert(keep_head <= p.req.method.off);
-				cr_assert_eq(p.req.head_len, p.pos - p.req.method.off);
+				if (t_resp) {
+					cr_assert(keep_head == UINT32_MAX || keep_head == 0);
+					cr_assert_eq(p.resp.head_len, p.pos);
+				} else {
+					if (keep_head != UINT32_MAX)
+						cr_assert(keep_head <= p.req.method.off);
+					cr_assert_eq(p.req.head_len, p.pos - p.req.method.off);
+				}
 				cr_assert_eq(sl_http1_keep_from(&p), p.pos);
 				r->req = p.req;
+				r->resp = p.resp;
 				dg_head(r, &p, msg);
 				body_start = r->body_len;
 				in_body_dg = false;
@@ -177,31 +232,7 @@ run_ends(const uint8_t *msg, size_t len, const size_t *ends, size_t n,
 				continue;
 			}
 			cr_assert_eq(rc, SL_HTTP1_DONE);
-			cr_assert(r->head, "DONE before HEAD");
-			cr_assert(!sl_http1_in_body(&p));
-			r->done = true;
-			r->done_at = p.pos;
-			r->nmsg++;
-			if (in_body_dg || r->body_len > body_start) {
-				dg(r, "BODY <");
-				dg_bytes(r, r->body + body_start, r->body_len - body_start);
-				dg(r, ">\n");
-			}
-			/* the trailer fields */
-			r->n_hdrs = p.n_hdrs;
-			memcpy(r->hdrs, p.hdrs, sizeof(r->hdrs[0]) * p.n_hdrs);
-			for (unsigned i = 0; i < p.n_hdrs; i++) {
-				const struct sl_http1_hdr *h = &p.hdrs[i];
-
-				if (!(h->flags & SL_HTTP1_HF_TRAILER))
-					continue;
-				dg(r, "  TRAILER [%u id=%u] ", i, h->id);
-				dg_bytes(r, msg + r->base + h->name_off, h->name_len);
-				dg(r, ": <");
-				dg_bytes(r, msg + r->base + h->val_off, h->val_len);
-				dg(r, ">\n");
-			}
-			dg(r, "DONE at %u\n", p.pos);
+			dg_done(r, &p, msg, body_start, in_body_dg);
 			/* DONE again until reset */
 			used = 7;
 			cr_assert_eq(sl_http1_feed(&p, msg + off, end - off, &used, &sp),
@@ -212,13 +243,42 @@ run_ends(const uint8_t *msg, size_t len, const size_t *ends, size_t n,
 				r->consumed = off;
 				return;
 			}
-			sl_http1_reset(&p);
+			if (t_resp)
+				sl_http1_resp_reset(&p, t_method);
+			else
+				sl_http1_reset(&p);
 			cr_assert(sl_http1_idle(&p));
 			r->base = off;
 			r->head = false;
 			r->done = false;
 			keep_head = UINT32_MAX;
 		}
+	}
+	if (t_resp && t_eof) {
+		int rc = sl_http1_resp_eof(&p);
+
+		r->rc = rc;
+		dg(r, "EOF %d\n", rc);
+		if (rc == SL_HTTP1_DONE) {
+			struct sl_http1_span sp;
+			size_t used = 7;
+
+			cr_assert_eq(sl_http1_feed(&p, NULL, 0, &used, &sp), SL_HTTP1_DONE);
+			cr_assert_eq(used, 0);
+			cr_assert_eq(sl_http1_resp_eof(&p), SL_HTTP1_DONE);
+			r->eof_done = true;
+			dg_done(r, &p, msg, body_start, in_body_dg);
+			r->consumed = off;
+			return;
+		}
+		cr_assert_eq(rc, -EBADMSG);
+		cr_assert_eq(p.status, 502);
+		cr_assert_not_null(p.error);
+		cr_assert_eq(sl_http1_resp_eof(&p), -EBADMSG);
+		r->status = p.status;
+		r->error = p.error;
+		r->err_pos = p.pos;
+		dg(r, "ERROR %d %s at %u\n", p.status, p.error, p.pos);
 	}
 	r->consumed = off;
 	r->n_hdrs = p.n_hdrs;
@@ -305,5 +365,25 @@ expect_accept_lim(const char *msg, size_t len, const struct sl_http1_limits *lim
 	for (at = 0; at <= len; at++) {
 		run_split(m, len, at, lim, false, &o);
 		cr_assert_str_eq(o.digest, r->digest, "split at %zu differs", at);
+	}
+}
+
+void
+expect_prefixes_more(const char *name, const uint8_t *m, size_t len, const struct run *w)
+{
+	static struct run r;
+	size_t pre;
+
+	for (pre = 0; pre < len; pre++) {
+		/* whole prefix, then the same prefix byte by byte */
+		run_whole(m, pre, NULL, false, &r);
+		cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: prefix %zu gave %d (%s)", name, pre, r.rc,
+			     r.error ? r.error : "");
+		cr_assert(!r.done, "%s: DONE at prefix %zu", name, pre);
+		cr_assert_eq(r.head, pre >= w->head_at, "%s: HEAD at prefix %zu", name, pre);
+		cr_assert_eq(r.consumed, pre);
+		run_bytes(m, pre, NULL, false, &r);
+		cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: bytewise prefix %zu", name, pre);
+		cr_assert(!r.done);
 	}
 }

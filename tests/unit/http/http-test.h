@@ -30,12 +30,20 @@ struct run {
 	unsigned nmsg;	   /* messages completed */
 	size_t base;	   /* input offset of the last message's position 0 */
 	struct sl_http1_req req;
+	struct sl_http1_resp resp;
+	bool eof_done; /* response: sl_http1_resp_eof() ended the message */
 	struct sl_http1_hdr hdrs[T_MAX_HDRS];
 	uint16_t n_hdrs;
 	uint8_t body[T_MAX_BODY];
 	size_t body_len;
 	char digest[T_DIGEST];
 };
+
+/* Response mode (test-http1-resp.c): t_resp set, the parser is a response parser for a
+ * request of method t_method, reset with sl_http1_resp_reset(); at the end of the input
+ * sl_http1_resp_eof() is called when t_eof is set. */
+extern bool t_resp, t_eof;
+extern enum sl_http1_method t_method;
 
 /* Piece boundaries: feed [0, ends[0]), [ends[0], ends[1]) ... ; ends[n - 1] == len. With
  * `pipeline`, after DONE the parser is reset and the rest parsed as the next message. */
@@ -64,6 +72,10 @@ void expect_accept(const char *msg, size_t len, struct run *r);
 void expect_accept_lim(const char *msg, size_t len, const struct sl_http1_limits *lim,
 		       struct run *r);
 #define ACCEPT(m, r) expect_accept((m), sizeof(m) - 1, (r))
+
+/* Every proper prefix of msg (whole, then byte by byte) asks for more: no error, no DONE,
+ * HEAD exactly from w->head_at on (w: the run of the whole message). */
+void expect_prefixes_more(const char *name, const uint8_t *msg, size_t len, const struct run *w);
 
 /* The text of field `i` of r's message `msg`: "name: value". */
 const char *field_text(const struct run *r, const uint8_t *msg, unsigned i);

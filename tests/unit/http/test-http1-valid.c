@@ -472,29 +472,16 @@ Test(http1_valid, three_piece_splits_same)
 
 Test(http1_valid, every_prefix_asks_for_more)
 {
-	static struct run w, r;
+	static struct run w;
 	unsigned k;
 
 	for (k = 0; k < NVALID; k++) {
 		const uint8_t *m = (const uint8_t *)valid[k].msg;
-		size_t len = strlen(valid[k].msg), pre;
+		size_t len = strlen(valid[k].msg);
 
 		run_whole(m, len, NULL, false, &w);
 		cr_assert(w.done);
-		for (pre = 0; pre < len; pre++) {
-			/* whole prefix, then the same prefix byte by byte */
-			run_whole(m, pre, NULL, false, &r);
-			cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: prefix %zu gave %d (%s)",
-				     valid[k].name, pre, r.rc, r.error ? r.error : "");
-			cr_assert(!r.done, "%s: DONE at prefix %zu", valid[k].name, pre);
-			cr_assert_eq(r.head, pre >= w.head_at, "%s: HEAD at prefix %zu",
-				     valid[k].name, pre);
-			cr_assert_eq(r.consumed, pre);
-			run_bytes(m, pre, NULL, false, &r);
-			cr_assert_eq(r.rc, SL_HTTP1_MORE, "%s: bytewise prefix %zu", valid[k].name,
-				     pre);
-			cr_assert(!r.done);
-		}
+		expect_prefixes_more(valid[k].name, m, len, &w);
 	}
 }
 
