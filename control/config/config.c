@@ -1739,8 +1739,8 @@ static const struct cfg_field cfg_dispatch_fields[] = {
 	CFG_INT("pool_size", struct sl_config, dispatch.pool_size, 1, 16, 1),
 	CFG_INT("connect_timeout_ms", struct sl_config, dispatch.connect_timeout_ms, 10, 60000, 1),
 	CFG_INT("backoff_max_ms", struct sl_config, dispatch.backoff_max_ms, 100, 600000, 1),
-	CFG_INT("native_connections_per_worker", struct sl_config, dispatch.native_connections,
-		1, 65536, 1),
+	CFG_INT("native_connections_per_worker", struct sl_config, dispatch.native_connections, 1,
+		65536, 1),
 };
 
 static const struct cfg_field cfg_log_fields[] = {

@@ -788,8 +788,8 @@ sl_be_pick(struct sl_be *be, uint16_t app, const uint64_t tried[1])
 		if (node >= be->cl->n_nodes || (tried[0] >> (node & 63) & 1))
 			continue;
 		if (node_usable(be, node)) {
-			be->rr[app] = i + 1; /* the turn after the one taken: down nodes are skipped,
-					      * not passed on to their successor */
+			be->rr[app] = i + 1; /* the turn after the one taken: down nodes are
+					      * skipped, not passed on to their successor */
 			return node;
 		}
 	}

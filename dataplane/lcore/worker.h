@@ -63,22 +63,22 @@ struct sl_worker {
 	struct rte_ring *rdr;	/* TCP segments of our flows received by other workers */
 	uint16_t n_ports;
 	uint16_t ip_id;
+	uint16_t next_lport;	/* where the search for a local port goes on */
 	int impaired;		/* some port has an impairment stage */
-	uint64_t now_us;	/* time of the current loop iteration */
 	uint32_t table_changes; /* connection table inserts and removals, for burst lookups */
+	uint32_t conn_bytes;	/* memory of one connection: pool element + table entry */
+	unsigned int n_http;
+	unsigned int n_nf;
+	uint64_t now_us;	/* time of the current loop iteration */
 	struct rte_hash *conns; /* 4-tuple -> struct sl_tcp_conn */
 	struct rte_mempool *conn_pool;
-	uint32_t conn_bytes; /* memory of one connection: pool element + table entry */
 	struct sl_tcp_stack *tcp;
 	struct sl_tester *testers; /* `test connect` connections (SL_TESTERS_MAX) */
 	struct sl_tester *tester_free;
-	uint16_t next_lport; /* where the search for a local port goes on */
-	unsigned int n_http;
 	struct sl_http_server *http[16]; /* one per HTTP listener */
 	struct sl_be_stats *be_stats;	 /* dispatch counters (backend-t.h), this worker's */
 	struct sl_be *be;		 /* backend pools (dataplane/backend/be.h) */
-	unsigned int n_nf;
-	struct sl_nf_server *nf[4]; /* one per native listener */
+	struct sl_nf_server *nf[4];	 /* one per native listener */
 	/* shared with the control thread (shared.c) */
 	struct rte_ring *alog; /* access log records to control, SP/SC; NULL: no access log */
 	uint64_t cluster_gen;  /* generation of the view at the last quiescent report */

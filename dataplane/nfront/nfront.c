@@ -54,12 +54,15 @@ struct nf_chan {
 	uint64_t tried;
 	uint16_t app;
 	uint8_t attempts;
-	bool replied;	  /* a reply began: no retry */
-	bool node_done;	  /* we sent the client our last message */
-	bool paused;	  /* paused its node connection (the client reads slowly) */
-	bool keep;	  /* q holds every frame sent so far */
-	bool mute;	  /* the client's channel took no reply header: drop the rest */
-	bool open_write;  /* a node write is open in the client's stream (CHUNK, no END yet) */
+	bool replied;	     /* a reply began: no retry */
+	bool node_done;	     /* we sent the client our last message */
+	bool paused;	     /* paused its node connection (the client reads slowly) */
+	bool keep;	     /* q holds every frame sent so far */
+	bool mute;	     /* the client's channel took no reply header: drop the rest */
+	bool open_write;     /* a node write is open (CHUNK, no END yet) */
+	bool waiting;	     /* its open write waits in `part` for the client stream to be free */
+	struct sl_obuf part; /* that write so far */
+	struct nf_chan *wait_next;
 	uint32_t ms;	  /* the deadline */
 	struct sl_obuf q; /* frames for a retry: [u32 len][type, args, headers] each */
 	struct nf_chan *next_free;
@@ -78,6 +81,12 @@ struct nf_conn {
 	bool blocked;
 	bool peer_closed;
 	bool dead; /* no buffer for an answer: aborted, to be let go */
+	/* A node write passes into the client stream as it arrives: while one is open (the
+	 * writer's), every other frame waits, whole frames in `held`, open writes in their
+	 * channel's `part` (FIFO from wait_head), so frames never interleave. */
+	struct nf_chan *writer;
+	struct sl_obuf held;
+	struct nf_chan *wait_head, *wait_tail;
 	struct sl_frame_dec dec;
 	struct sl_sess sess;
 	struct sl_chan tab[SL_NF_CHANS];
@@ -162,10 +171,85 @@ nc_put(struct nf_conn *nc, const void *p, uint32_t n)
 		nc_abort(nc);
 }
 
+/* Append a chain to what goes out (ownership passes). */
+static void
+nc_link(struct nf_conn *nc, struct sl_obuf *ob)
+{
+	struct sl_tcp_seg *h = sl_ob_take(ob);
+
+	if (h == NULL)
+		return;
+	if (nc->dead) {
+		sl_tcp_seg_free_chain(nc->srv->st, h);
+		return;
+	}
+	if (nc->out_tail != NULL)
+		nc->out_tail->next = h;
+	else
+		nc->out = h;
+	while (h->next != NULL)
+		nc->out_len += h->len, h = h->next;
+	nc->out_len += h->len;
+	nc->out_tail = h;
+	nc->out_cap = h->len; /* full: the next put takes a new buffer */
+}
+
+/* A whole frame for the client: now, or after the open write of another channel. */
+static void
+frame_put(struct nf_conn *nc, const void *p, uint32_t n)
+{
+	if (nc->writer == NULL) {
+		nc_put(nc, p, n);
+		return;
+	}
+	if (nc->held.st == NULL)
+		sl_ob_init(&nc->held, nc->srv->st);
+	sl_ob_put(&nc->held, p, n);
+	if (nc->held.fail)
+		nc_abort(nc);
+}
+
 static void
 nc_put_w(struct nf_conn *nc, const struct sl_mp_w *w)
 {
-	nc_put(nc, w->p, w->len);
+	frame_put(nc, w->p, w->len);
+}
+
+static void
+wait_unlink(struct nf_conn *nc, struct nf_chan *ch)
+{
+	struct nf_chan **pp = &nc->wait_head, *prev = NULL;
+
+	while (*pp != NULL && *pp != ch)
+		prev = *pp, pp = &(*pp)->wait_next;
+	if (*pp == NULL)
+		return;
+	*pp = ch->wait_next;
+	if (nc->wait_tail == ch)
+		nc->wait_tail = prev;
+	ch->wait_next = NULL;
+	ch->waiting = false;
+}
+
+/* The writer's write ended: what waited goes out, then the first waiting write becomes the
+ * writer (its node, paused while it waited, resumes). */
+static void
+writer_release(struct nf_conn *nc)
+{
+	struct nf_chan *ch = nc->wait_head;
+
+	nc->writer = NULL;
+	if (nc->held.st != NULL)
+		nc_link(nc, &nc->held);
+	if (ch == NULL)
+		return;
+	wait_unlink(nc, ch);
+	nc->writer = ch;
+	nc_link(nc, &ch->part);
+	if (ch->paused) {
+		ch->paused = false;
+		sl_be_resume(nc->srv->be, &ch->ch);
+	}
 }
 
 /* Headers as [false, name, value] entries (the encoder every peer takes, 1.4). */
@@ -210,10 +294,9 @@ chan_report(struct nf_chan *ch, bool ok)
 	struct sl_nf_server *srv = ch->nc->srv;
 	struct sl_be_stats *bs = sl_be_stats(srv->be);
 	uint64_t lat = now_of(srv) - ch->t_start_us;
-	struct sl_be_counters *c[2] = {&bs->apps[ch->app],
-				       ch->ch.node < SL_CL_MAX_NODES && ch->tried != 0
-					       ? &bs->nodes[ch->ch.node]
-					       : NULL};
+	struct sl_be_counters *c[2] = {
+		&bs->apps[ch->app],
+		ch->ch.node < SL_CL_MAX_NODES && ch->tried != 0 ? &bs->nodes[ch->ch.node] : NULL};
 
 	for (int i = 0; i < 2; i++) {
 		if (c[i] == NULL)
@@ -231,6 +314,16 @@ chan_report(struct nf_chan *ch, bool ok)
 static void
 chan_free(struct sl_nf_server *srv, struct nf_chan *ch)
 {
+	struct nf_conn *nc = ch->nc;
+
+	if (ch->waiting)
+		wait_unlink(nc, ch);
+	if (nc->writer == ch) { /* its write cut short: the client's stream cannot go on */
+		nc->writer = NULL;
+		nc_abort(nc);
+	}
+	if (ch->part.st != NULL)
+		sl_ob_free(&ch->part);
 	if (ch->ch.conn != NULL || ch->ch.heap_idx != UINT32_MAX)
 		sl_be_cancel(srv->be, &ch->ch);
 	if (ch->q.st != NULL)
@@ -315,7 +408,7 @@ chan_resend(struct nf_chan *ch)
 	uint32_t off = 0;
 
 	while (off + 4 <= ch->q.len) {
-		uint32_t n;
+		uint32_t n = 0;
 		int r;
 
 		chain_copy(ch->q.head, off, &n, 4);
@@ -434,7 +527,7 @@ reply_end(struct nf_chan *ch, uint64_t type, const void *frame, uint32_t len)
 	struct sl_chan_ev ev;
 
 	if (sl_sess_send(&nc->sess, ch->cid, type, &ev) == 0) {
-		nc_put(nc, frame, len);
+		frame_put(nc, frame, len);
 		if (ev.closed)
 			sl_sess_forget(&nc->sess, ch->cid);
 	}
@@ -493,14 +586,37 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		sl_mp_w_uint(&w, SL_STREAM_WRITE);
 		sl_mp_w_array(&w, 1);
 		sl_mp_w_raw_hdr(&w, ev->len);
-		nc_put_w(nc, &w);
 		ch->open_write = true;
 		ac->bytes_out += ev->len;
+		if (nc->writer == NULL) {
+			nc->writer = ch;
+			nc_put(nc, w.p, w.len);
+			return 0;
+		}
+		/* another channel's write is open: this one waits whole in `part` */
+		sl_ob_init(&ch->part, srv->st);
+		sl_ob_put(&ch->part, w.p, w.len);
+		ch->waiting = true;
+		if (nc->wait_tail != NULL)
+			nc->wait_tail->wait_next = ch;
+		else
+			nc->wait_head = ch;
+		nc->wait_tail = ch;
 		return 0;
 	}
 	case SL_BE_EV_DATA:
 		if (ch->mute)
 			return 0;
+		if (ch->waiting) {
+			sl_ob_put(&ch->part, ev->p, ev->len);
+			if (ch->part.fail)
+				nc_abort(nc);
+			if (ch->part.len > SL_NF_PAUSE_BYTES) {
+				ch->paused = true;
+				return 1;
+			}
+			return 0;
+		}
 		nc_put(nc, ev->p, ev->len);
 		nc_flush(nc);
 		if (nc->c != NULL && nc->blocked && nc->out_len > SL_NF_PAUSE_BYTES) {
@@ -512,8 +628,18 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		if (ch->mute)
 			return 0;
 		enc_hdrs(&w, ev->hdrs);
-		nc_put_w(nc, &w);
 		ch->open_write = false;
+		if (ch->waiting) { /* whole now: it joins the frames that wait */
+			sl_ob_put(&ch->part, w.p, w.len);
+			wait_unlink(nc, ch);
+			if (nc->held.st == NULL)
+				sl_ob_init(&nc->held, srv->st);
+			sl_ob_link(&nc->held, sl_ob_take(&ch->part));
+			return 0;
+		}
+		nc_put(nc, w.p, w.len);
+		if (nc->writer == ch)
+			writer_release(nc);
 		nc_flush(nc);
 		return 0;
 	case SL_BE_EV_CLOSE:
@@ -551,6 +677,11 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 	case SL_BE_EV_LOST:
 		ac->lost++;
 		srv->stats.lost++;
+		if (ch->waiting) { /* its write never reached the client: an error instead */
+			wait_unlink(nc, ch);
+			sl_ob_free(&ch->part);
+			ch->open_write = false;
+		}
 		if (ch->open_write) { /* the write cannot be completed: neither can the stream */
 			ac->truncated++;
 			chan_report(ch, false);
@@ -565,6 +696,11 @@ reply_event(struct nf_chan *ch, const struct sl_be_ev *ev)
 		ac->timeouts++;
 		srv->stats.timeouts++;
 		chan_report(ch, false);
+		if (ch->waiting) {
+			wait_unlink(nc, ch);
+			sl_ob_free(&ch->part);
+			ch->open_write = false;
+		}
 		if (ch->open_write) {
 			ac->truncated++;
 			nc_abort(nc);
@@ -849,6 +985,11 @@ nc_put_conn(struct nf_conn *nc)
 	uint32_t pos = 0;
 	struct sl_chan *sc;
 
+	nc->writer = NULL; /* going: nothing more is written */
+	while (nc->wait_head != NULL)
+		wait_unlink(nc, nc->wait_head);
+	if (nc->held.st != NULL)
+		sl_ob_free(&nc->held);
 	while ((sc = sl_sess_next(&nc->sess, &pos)) != NULL)
 		if (sc->user != NULL) {
 			struct nf_chan *ch = sc->user;
@@ -990,14 +1131,22 @@ nf_writable(void *app, struct sl_tcp_conn *c)
 	nc_flush(nc);
 	if (nc->blocked)
 		return;
-	while ((sc = sl_sess_next(&nc->sess, &pos)) != NULL) {
-		struct nf_chan *ch = sc->user;
+	/* resume the channels the slow client paused (not the ones waiting for the writer);
+	 * a resume may end channels and move the table: start over after each */
+	for (bool again = true; again;) {
+		again = false;
+		pos = 0;
+		while ((sc = sl_sess_next(&nc->sess, &pos)) != NULL) {
+			struct nf_chan *ch = sc->user;
 
-		if (ch != NULL && ch->paused) {
-			ch->paused = false;
-			sl_be_resume(nc->srv->be, &ch->ch);
-			if (sl_tcp_user(c) != nc)
-				return;
+			if (ch != NULL && ch->paused && !ch->waiting) {
+				ch->paused = false;
+				sl_be_resume(nc->srv->be, &ch->ch);
+				if (sl_tcp_user(c) != nc || nc->blocked)
+					return;
+				again = true;
+				break;
+			}
 		}
 	}
 	if (nc->peer_closed && nc->out == NULL && sl_sess_count(&nc->sess) == 0) {

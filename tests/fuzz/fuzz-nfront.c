@@ -45,7 +45,7 @@
 /* The app connection's bytes are checked as whole frames once nfront keeps one open node
  * write per client connection: today the frames of another node can land inside a write
  * being passed on (unit-nfront: writes_of_two_nodes_do_not_interleave, disabled). */
-#define CHECK_APP_FRAMES 0
+#define CHECK_APP_FRAMES 1
 
 enum { M_ACCEPT = 0, M_REFUSE, M_SILENT, M_NOACK };
 

@@ -966,10 +966,8 @@ cli_frames(struct nt *t, struct cli *c, uint64_t only)
 }
 
 /* Two channels of one client on two nodes: a node's write is passed on before its payload is
- * complete, so the other node's frames must not land inside it. DISABLED: nfront.c writes
- * node 1's frames into the middle of node 0's write (issue to fix in the reply path; see the
- * commit message). */
-Test(nfront, writes_of_two_nodes_do_not_interleave, .disabled = true)
+ * complete, so the other node's frames must not land inside it (they wait for its end). */
+Test(nfront, writes_of_two_nodes_do_not_interleave)
 {
 	struct nt *t = nt_new(0, 0);
 	struct cli *c = cli_open(t, APP_PORT);
