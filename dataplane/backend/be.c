@@ -304,8 +304,8 @@ conn_flush(struct sl_be *be, struct sl_be_conn *bc)
 
 	if (bc->txq == NULL || bc->blocked || bc->c == NULL || bc->state == BC_CONNECTING)
 		return;
-	r = sl_tcp_send(bc->c, bc->txq, now_of(be));
-	if (r == -ENOBUFS) {
+	r = sl_tcp_send_some(bc->c, &bc->txq, &bc->txq_len, now_of(be));
+	if (r == -ENOBUFS) { /* what fitted went; the rest waits for `writable` */
 		bc->blocked = true;
 		return;
 	}

@@ -335,8 +335,8 @@ conn_flush(struct sl_http_conn *hc)
 	int r;
 
 	if (hc->out != NULL && !hc->blocked) {
-		r = sl_tcp_send(hc->c, hc->out, sl_tcp_stack_now(st));
-		if (r == -ENOBUFS) {
+		r = sl_tcp_send_some(hc->c, &hc->out, &hc->out_len, sl_tcp_stack_now(st));
+		if (r == -ENOBUFS) { /* what fitted went; the rest waits for `writable` */
 			hc->blocked = true;
 			return;
 		}

@@ -129,8 +129,8 @@ nc_flush(struct nf_conn *nc)
 
 	if (nc->out == NULL || nc->blocked || nc->c == NULL)
 		return;
-	r = sl_tcp_send(nc->c, nc->out, now_of(nc->srv));
-	if (r == -ENOBUFS) {
+	r = sl_tcp_send_some(nc->c, &nc->out, &nc->out_len, now_of(nc->srv));
+	if (r == -ENOBUFS) { /* what fitted went; the rest waits for `writable` */
 		nc->blocked = true;
 		return;
 	}

@@ -51,4 +51,14 @@ sl_ob_take(struct sl_obuf *ob)
 	return h;
 }
 
+/**
+ * Give TCP what it takes now of a chain waiting to be sent: all of it when it fits (or the
+ * send queue is empty), else the whole buffers that fit the space left. What is not taken
+ * stays in *head (the tail is unchanged).
+ * @return 0 when all was taken; -ENOBUFS when some waits (`writable` follows); another
+ *   error of sl_tcp_send() (nothing taken).
+ */
+int sl_tcp_send_some(struct sl_tcp_conn *c, struct sl_tcp_seg **head, uint32_t *len,
+		     uint64_t now_us);
+
 #endif /* SL_TCP_BUF_H */

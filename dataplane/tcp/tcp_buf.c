@@ -2,6 +2,7 @@
  * @file
  * Output chains (tcp-buf.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,4 +94,40 @@ sl_ob_free(struct sl_obuf *ob)
 		sl_tcp_seg_free_chain(ob->st, ob->head);
 	ob->head = ob->tail = NULL;
 	ob->len = 0;
+}
+
+int
+sl_tcp_send_some(struct sl_tcp_conn *c, struct sl_tcp_seg **head, uint32_t *len, uint64_t now_us)
+{
+	struct sl_tcp_seg *s = *head, *last = NULL;
+	uint32_t space, take = 0;
+	int r;
+
+	if (s == NULL)
+		return 0;
+	r = sl_tcp_send(c, s, now_us); /* whole: it fits, or the queue is empty */
+	if (r == 0) {
+		*head = NULL;
+		*len = 0;
+	}
+	if (r != -ENOBUFS)
+		return r;
+	/* refused (writable will follow): the buffers that fit go now, not after a drain */
+	space = sl_tcp_send_space(c);
+	while (s != NULL && take + s->len <= space) {
+		take += s->len;
+		last = s;
+		s = s->next;
+	}
+	if (last == NULL)
+		return -ENOBUFS;
+	last->next = NULL;
+	r = sl_tcp_send(c, *head, now_us);
+	if (r != 0) {
+		last->next = s;
+		return r;
+	}
+	*head = s;
+	*len -= take;
+	return -ENOBUFS;
 }

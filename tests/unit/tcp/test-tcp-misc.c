@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "tcp-buf.h"
 #include "tcp-test.h"
 
 static void
@@ -362,6 +363,38 @@ Test(tcp_misc, send_errors_and_writable)
 	cr_assert_eq(sl_tcp_send(c, s, e->now), -EPIPE);
 	cr_assert_eq(sl_tcp_send_space(c), 0);
 	sl_tcp_seg_free_chain(&e->st, s);
+	t_drain(e);
+	t_fini(e);
+}
+
+/* sl_tcp_send_some: a chain too long for the space left gives TCP the buffers that fit now
+ * (not after the whole queue drained); the rest stays the caller's until `writable`. */
+Test(tcp_misc, send_some)
+{
+	struct sl_tcp_params p = t_params();
+	struct tenv *e;
+	struct sl_tcp_conn *c;
+	struct sl_tcp_seg *head, *s2, *s3;
+	uint32_t len = 3000;
+
+	p.snd_buf = 4000;
+	e = t_new(&p);
+	c = t_handshake(e, 1, t_opts_mss1460_ws7, 8);
+	cr_assert_eq(sl_tcp_send(c, mkseg(e, 2500, 'x'), e->now), 0);
+	t_drain(e);
+	head = mkseg(e, 1000, 'a');
+	s2 = head->next = mkseg(e, 1000, 'b');
+	s3 = s2->next = mkseg(e, 1000, 'c');
+	cr_assert_eq(sl_tcp_send_some(c, &head, &len, e->now), -ENOBUFS);
+	cr_assert_eq(head, s2, "the first buffer fitted the 1500 bytes left and went");
+	cr_assert_eq(len, 2000);
+	cr_assert_eq(sl_tcp_send_space(c), 500);
+	client_seg(e, TF_ACK, 1, 2501, 0); /* 2500 acknowledged: writable */
+	cr_assert_eq(e->app.writable, 1);
+	cr_assert_eq(sl_tcp_send_some(c, &head, &len, e->now), 0);
+	cr_assert_null(head);
+	cr_assert_eq(len, 0);
+	(void)s3;
 	t_drain(e);
 	t_fini(e);
 }
