@@ -835,17 +835,6 @@ pool_conn(struct sl_be *be, uint16_t node, uint16_t app, const struct sl_cl_ep *
 	return best;
 }
 
-static void
-put_chain(struct sl_obuf *ob, const struct sl_tcp_seg *s, uint64_t len)
-{
-	for (; s != NULL && len > 0; s = s->next) {
-		uint32_t k = s->len < len ? s->len : (uint32_t)len;
-
-		sl_ob_put(ob, s->data, k);
-		len -= k;
-	}
-}
-
 /* Length of the old-spec raw header for n bytes. */
 static uint32_t
 raw_hdr_len(uint64_t n)
@@ -945,11 +934,11 @@ sl_be_send(struct sl_be *be, struct sl_be_chan *ch, uint16_t app, uint16_t node,
 	sl_frame_enc_begin(&w, id, 0, 1, 0);
 	sl_mp_w_raw_hdr(&w, (uint32_t)payload);
 	sl_ob_put(&ob, w.p, w.len);
-	put_chain(&ob, req->head, req->head_len);
+	sl_ob_put_chain(&ob, req->head, 0, req->head_len);
 	sl_mp_w_init(&w, tmp, sizeof(tmp));
 	sl_mp_w_raw_hdr(&w, (uint32_t)req->body_len);
 	sl_ob_put(&ob, w.p, w.len);
-	put_chain(&ob, req->body, req->body_len);
+	sl_ob_put_chain(&ob, req->body, 0, (uint32_t)req->body_len);
 	/* the write's empty header array, then close [] */
 	sl_mp_w_init(&w, tmp, sizeof(tmp));
 	sl_mp_w_array(&w, 0);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "http1-int.h"
 #include "native-err.h"
 #include "native-hpack.h"
 #include "native-mp.h"
@@ -1463,26 +1464,22 @@ dispatch_retry_or_fail(struct sl_http_conn *hc, bool safe, int status, const cha
 	dispatch_fail(hc, status, why);
 }
 
+/* A reply field's name is a token and its value field-vchars (RFC 9110 5.1, 5.5): the
+ * request parser's classes. */
 static bool
 is_token(const uint8_t *p, uint32_t n)
 {
-	static const char tchar[] = "!#$%&'*+-.^_`|~";
-
-	if (n == 0)
-		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= 'A' && p[i] <= 'Z') || strchr(tchar, p[i]) != NULL) ||
-		    p[i] == 0)
+		if (!IS_TCHAR(p[i]))
 			return false;
-	return true;
+	return n > 0;
 }
 
 static bool
 is_value(const uint8_t *p, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+		if (!IS_VAL(p[i]))
 			return false;
 	return true;
 }

@@ -256,15 +256,7 @@ writer_release(struct nf_conn *nc)
 static void
 enc_hdrs(struct sl_mp_w *w, const struct sl_hdrs *h)
 {
-	uint32_t n = h != NULL ? h->n : 0;
-
-	sl_mp_w_array(w, n);
-	for (uint32_t i = 0; i < n; i++) {
-		sl_mp_w_array(w, 3);
-		sl_mp_w_bool(w, false);
-		sl_mp_w_raw(w, h->h[i].name, h->h[i].name_len);
-		sl_mp_w_raw(w, h->h[i].value, h->h[i].value_len);
-	}
+	sl_frame_enc_headers(w, h != NULL ? h->h : NULL, h != NULL ? (int)h->n : 0);
 }
 
 /* An error of ours on a client channel: [cid, 1, [[cat, code], msg], []]. */
@@ -361,18 +353,7 @@ chan_send_tail(struct nf_chan *ch, const struct sl_tcp_seg *tail, uint32_t off, 
 	sl_mp_w_array(&w, 4);
 	sl_mp_w_uint(&w, ch->ch.id);
 	sl_ob_put(&ob, w.p, w.len);
-	for (const struct sl_tcp_seg *s = tail; s != NULL && len > 0; s = s->next) {
-		uint32_t k;
-
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		k = s->len - off < len ? s->len - off : len;
-		sl_ob_put(&ob, s->data + off, k);
-		off = 0;
-		len -= k;
-	}
+	sl_ob_put_chain(&ob, tail, off, len);
 	if (ob.fail) {
 		sl_ob_free(&ob);
 		return -ENOMEM;

@@ -34,6 +34,10 @@ void sl_ob_str(struct sl_obuf *ob, const char *s);
 
 void sl_ob_fmt(struct sl_obuf *ob, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** Copy `len` bytes of a chain, from byte `off` on (the chain stays the caller's). */
+void sl_ob_put_chain(struct sl_obuf *ob, const struct sl_tcp_seg *chain, uint32_t off,
+		     uint32_t len);
+
 /** Append a chain (ownership passes; no copy). */
 void sl_ob_link(struct sl_obuf *ob, struct sl_tcp_seg *chain);
 

@@ -65,6 +65,23 @@ sl_ob_fmt(struct sl_obuf *ob, const char *fmt, ...)
 }
 
 void
+sl_ob_put_chain(struct sl_obuf *ob, const struct sl_tcp_seg *s, uint32_t off, uint32_t len)
+{
+	for (; s != NULL && len > 0; s = s->next) {
+		uint32_t k;
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		k = s->len - off < len ? s->len - off : len;
+		sl_ob_put(ob, s->data + off, k);
+		off = 0;
+		len -= k;
+	}
+}
+
+void
 sl_ob_link(struct sl_obuf *ob, struct sl_tcp_seg *chain)
 {
 	if (chain == NULL)

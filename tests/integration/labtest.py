@@ -61,6 +61,28 @@ def sluiced_pid():
         return int(f.read())
 
 
+def wait_for(what, cond, limit, step=0.05):
+    """Seconds until cond() is true; raises after `limit` s, naming `what`."""
+    t0 = time.monotonic()
+    while True:
+        if cond():
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > limit:
+            raise AssertionError("%s: not within %.1f s" % (what, limit))
+        time.sleep(step)
+
+
+def nodes():
+    """`sluicectl show nodes` by locator."""
+    return {n["locator"]: n for n in ctl("show", "nodes")[1]["nodes"]}
+
+
+def node_pid(k):
+    """The pid of node K started by `tools/lab nodes`."""
+    with open("/run/sluice/%s/node-%d/pid" % (NAME, k)) as f:
+        return int(f.read())
+
+
 def lab_log():
     try:
         with open("/run/sluice/%s/log" % NAME) as f:

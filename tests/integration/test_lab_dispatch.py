@@ -57,24 +57,15 @@ def up():
     wait_nodes_up()
 
 
-def nodes():
-    return {n["locator"]: n for n in t.ctl("show", "nodes")[1]["nodes"]}
 
 
-def wait_for(what, cond, limit):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(0.05)
-    raise AssertionError("%s: not within %.1f s" % (what, limit))
 
 
 def wait_nodes_up(which=NODES, limit=10):
     def ok():
-        ns = nodes()
+        ns = t.nodes()
         return all(ns[a]["state"] == "up" and ns[a]["apps"]["echo"]["state"] == "present" for a in which)
-    return wait_for("nodes %s up with echo" % which, ok, limit)
+    return t.wait_for("nodes %s up with echo" % which, ok, limit)
 
 
 def curl(*args, timeout=60):
@@ -254,8 +245,6 @@ def wrk(seconds, script=None):
     return total, non2xx, errors, out
 
 
-def node_pid(k):
-    return int(open("/run/sluice/%s/node-%d/pid" % (t.NAME, k)).read())
 
 
 def test_kill():
@@ -264,7 +253,7 @@ def test_kill():
     with open(script, "w") as f:
         f.write('response = function(status, headers, body)\n'
                 '  if status ~= 200 then io.write("STATUS " .. status .. " " .. body) end\nend\n')
-    pid = node_pid(1)
+    pid = t.node_pid(1)
     killer = subprocess.Popen(["bash", "-c", "sleep 2; kill -9 %d" % pid])
     total, non2xx, errors, out = wrk(4, script)
     killer.wait()
@@ -275,7 +264,7 @@ def test_kill():
     total, non2xx, errors, out = wrk(3)
     t.log("wrk from 2 s after the kill: %d requests, %d non-2xx, %d socket errors" % (total, non2xx, errors))
     assert total > 1000 and non2xx == 0 and errors == 0, out
-    ns = nodes()
+    ns = t.nodes()
     assert ns[NODES[0]]["state"] == "down", ns[NODES[0]]
     t.lab("nodes", "3", timeout=120)
     el = wait_nodes_up([NODES[0]], limit=5)
@@ -287,12 +276,12 @@ def test_kill():
         assert code == 200, (code, body)
         seen.add(h["x-sluice-node"])
         return NODES[0] in seen
-    wait_for("node 1 serving again", serves, 10)
+    t.wait_for("node 1 serving again", serves, 10)
     total, non2xx, errors, out = wrk(2)
     assert non2xx == 0 and errors == 0, out
     # every node gone: a quick 503, not a hang
     for k in (1, 2, 3):
-        os.kill(node_pid(k), 9)
+        os.kill(t.node_pid(k), 9)
     time.sleep(0.1)
     code, h, body, secs = curl(URL + "/echo/http")
     t.log("all nodes killed: %d in %.3f s: %s" % (code, secs, body))
@@ -321,7 +310,7 @@ def test_retry():
     def node1_serves():  # the view has node 1's new endpoint
         code, h, body, _ = curl(URL + "/echo/http")
         return code == 200 and h.get("x-sluice-node") == NODES[0]
-    wait_for("node 1 serving with its new profile", node1_serves, 10)
+    t.wait_for("node 1 serving with its new profile", node1_serves, 10)
     s0 = t.ctl("show", "apps")[1]
     res = client("burst", 60, "/echo/sleep", "300", timeout=60)
     statuses = [r[0] for r in res["results"]]
@@ -342,14 +331,14 @@ def own_sluiced():
     state = "/run/sluice/%s" % t.NAME
     old = t.sluiced_pid()
     os.kill(old, 2)  # SIGINT: at once
-    wait_for("the lab's sluiced to stop", lambda: not os.path.exists("/proc/%d" % old), 10)
+    t.wait_for("the lab's sluiced to stop", lambda: not os.path.exists("/proc/%d" % old), 10)
     logf = open(state + "/log", "ab")
     p = subprocess.Popen(["ip", "netns", "exec", t.NS, os.path.join(t.BUILD, "apps", "sluiced", "sluiced"),
                           "--config", state + "/config.json"], stdin=subprocess.DEVNULL, stdout=logf,
                          stderr=subprocess.STDOUT, start_new_session=True)
     with open(state + "/pid", "w") as f:  # `tools/lab down` stops it if we fail
         f.write("%d\n" % p.pid)
-    wait_for("sluiced to answer", lambda: p.poll() is None and t.ctl("show", "info", check=False)[0] == 0, 10)
+    t.wait_for("sluiced to answer", lambda: p.poll() is None and t.ctl("show", "info", check=False)[0] == 0, 10)
     return p
 
 
@@ -361,7 +350,7 @@ def test_drain():
                              "/echo/sleep", "1800"], stdout=subprocess.PIPE, text=True)
     load = subprocess.Popen(["ip", "netns", "exec", t.NS, "wrk", "-t1", "-c64", "-d3s", URL + "/echo/http"],
                             stdout=subprocess.PIPE, text=True)
-    wait_for("40 requests waiting at the nodes", lambda: http_total()["inflight"] >= 40, 1.5)
+    t.wait_for("40 requests waiting at the nodes", lambda: http_total()["inflight"] >= 40, 1.5)
     t0 = time.monotonic()
     os.kill(p.pid, 15)
     time.sleep(0.1)

@@ -135,7 +135,7 @@ def up():
     if not LEAVE:
         LEAVE.append(ncl.enter_netns(t.NS))
     # the front may need a moment after the view has the nodes: resolve until it answers
-    wait_for("resolve echo at %s:%d" % LOCATOR, lambda: try_resolve() is not None, 10)
+    t.wait_for("resolve echo at %s:%d" % LOCATOR, lambda: try_resolve() is not None, 10)
 
 
 def try_resolve():
@@ -145,33 +145,22 @@ def try_resolve():
         return None
 
 
-def nodes():
-    return {n["locator"]: n for n in t.ctl("show", "nodes")[1]["nodes"]}
 
 
-def wait_for(what, cond, limit):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(0.05)
-    raise AssertionError("%s: not within %.1f s" % (what, limit))
 
 
 def wait_nodes_up(which=NODES, limit=10):
     def ok():
-        ns = nodes()
+        ns = t.nodes()
         return all(ns[a]["state"] == "up" and ns[a]["apps"]["echo"]["state"] == "present" and
                    ns[a]["apps"]["hdr"]["state"] == "present" for a in which)
-    return wait_for("nodes %s up with echo and hdr" % which, ok, limit)
+    return t.wait_for("nodes %s up with echo and hdr" % which, ok, limit)
 
 
 def wait_nodes_down(which, limit=5):
-    return wait_for("nodes %s down" % which, lambda: all(nodes()[a]["state"] != "up" for a in which), limit)
+    return t.wait_for("nodes %s down" % which, lambda: all(t.nodes()[a]["state"] != "up" for a in which), limit)
 
 
-def node_pid(k):
-    return int(open("/run/sluice/%s/node-%d/pid" % (t.NAME, k)).read())
 
 
 def app_conn(**kw):
@@ -495,7 +484,7 @@ def test_spread():
     else:
         assert sorted(by_node) == NODES and min(by_node.values()) >= 5, by_node
     before = {k: node_info(k)["requests"]["accepted"] for k in (1, 2, 3)}
-    ctr0 = {} if ON_NODE else {a: n["counters"]["requests"] for a, n in nodes().items()}
+    ctr0 = {} if ON_NODE else {a: n["counters"]["requests"] for a, n in t.nodes().items()}
     conns = [c] + [app_conn() for _ in range(3)]
     secs = run_pings(conns, 1000, 25)
     after = {k: node_info(k)["requests"]["accepted"] for k in (1, 2, 3)}
@@ -507,7 +496,7 @@ def test_spread():
     else:
         assert sum(delta.values()) == 1000 and min(delta.values()) >= 250, delta
         # sluiced's own per-node counters (show nodes) agree with the nodes
-        ctr = {a: n["counters"]["requests"] - ctr0[a] for a, n in nodes().items()}
+        ctr = {a: n["counters"]["requests"] - ctr0[a] for a, n in t.nodes().items()}
         t.log("sluicectl show nodes: counters.requests by node: %s" % ctr)
         assert ctr == delta, (ctr, delta)
     for x in conns:
@@ -634,7 +623,7 @@ def test_kill():
                 ch.close()
                 chs[k].append(ch)
         time.sleep(0.5)
-        os.kill(node_pid(1), signal.SIGKILL)
+        os.kill(t.node_pid(1), signal.SIGKILL)
         assert conns[1].wait_eof(1.0), "node 1's connection not closed within 1 s of the kill"
         assert all(ch.lost for ch in chs[1]), [ch.result() for ch in chs[1]]
         for k in (2, 3):
@@ -658,12 +647,12 @@ def test_kill():
         loads = {k: node_info(k)["load"] - loads0[k] for k in (1, 2, 3)}
         all_at_nodes.loads = loads
         return sum(loads.values()) == 24
-    wait_for("24 sleeps at the nodes", all_at_nodes, 2)
+    t.wait_for("24 sleeps at the nodes", all_at_nodes, 2)
     on1 = all_at_nodes.loads[1]
     t.log("24 sleep 1500 by node (their own info `load`): %s" % all_at_nodes.loads)
     assert min(all_at_nodes.loads.values()) >= 4, all_at_nodes.loads
     t_kill = time.monotonic()
-    os.kill(node_pid(1), signal.SIGKILL)
+    os.kill(t.node_pid(1), signal.SIGKILL)
     # the channels node 1 held fail quickly, with ECONNRESET
     end = time.monotonic() + 1.0
     while time.monotonic() < end and sum(ch.done for ch in chs) < on1:
@@ -694,7 +683,7 @@ def test_kill():
     assert sorted(seen) == NODES[1:], seen
     # no node left: error [[0x0A, 1]]
     for k in (2, 3):
-        os.kill(node_pid(k), signal.SIGKILL)
+        os.kill(t.node_pid(k), signal.SIGKILL)
     wait_nodes_down(NODES, 5)
     ch = ncl.exchange(c, "ping", [b"anyone?"], timeout=5)
     t.log("every node killed: %r after %.3f s" % (ch.result(), ch.elapsed))

@@ -10,7 +10,6 @@ counters (zero before dispatch), the view published after each change reaches ev
 import json
 import os
 import tempfile
-import time
 
 import labtest as t
 
@@ -32,24 +31,12 @@ def write_config():
     return path
 
 
-def nodes():
-    return {n["locator"]: n for n in t.ctl("show", "nodes")[1]["nodes"]}
 
 
-def wait_for(pred, limit, step=0.05):
-    """Seconds until pred() is true; raises after `limit` s."""
-    t0 = time.monotonic()
-    while True:
-        v = pred()
-        if v:
-            return time.monotonic() - t0
-        if time.monotonic() - t0 > limit:
-            raise AssertionError("condition not met within %.1f s" % limit)
-        time.sleep(step)
 
 
 def all_up_with_info():
-    ns = nodes()
+    ns = t.nodes()
     for a in NODES:
         n = ns[a]
         e = n["apps"]["echo"]
@@ -95,14 +82,11 @@ def view_reaches_workers(limit=2.0):
         lc = t.ctl("show", "stats")[1]["lcores"]
         seen.update({l["worker"]: l["cluster_generation"] for l in lc})
         return len(lc) == 2 and all(l["cluster_generation"] >= g for l in lc)
-    el = wait_for(caught_up, limit)
+    el = t.wait_for("the view reaching both workers", caught_up, limit)
     t.log("view generation %d on both workers within %.3f s (%s)" % (g, el, seen))
     return g
 
 
-def node_pid(k):
-    with open("/run/sluice/%s/node-%d/pid" % (t.NAME, k)) as f:
-        return int(f.read())
 
 
 def test():
@@ -113,16 +97,16 @@ def test():
     finally:
         os.unlink(cfg)
     # Before any node runs, every locator refuses: all down.
-    wait_for(lambda: all(n["state"] == "down" for n in nodes().values()), 3)
+    t.wait_for("every node down", lambda: all(n["state"] == "down" for n in t.nodes().values()), 3)
     g0 = view_reaches_workers()
     check_dispatch_fields()
     alog = "/run/sluice/%s/access.log" % t.NAME
     assert os.path.exists(alog), "the lab's access log %s is missing" % alog
     r = t.lab("nodes", "3")
     assert r.stdout.count("pid") == 3, r.stdout
-    el = wait_for(all_up_with_info, 2 * RESOLVE_MS / 1000.0)
+    el = t.wait_for("3 nodes up with info", all_up_with_info, 2 * RESOLVE_MS / 1000.0)
     t.log("3 nodes up with echo endpoints and info in %.2f s" % el)
-    ns = nodes()
+    ns = t.nodes()
     for a in NODES:
         n = ns[a]
         e = n["apps"]["echo"]
@@ -143,10 +127,10 @@ def test():
           % os.path.join(t.ROOT, "tests", "integration", "node"))
 
     def served():
-        i = nodes()[NODES[0]]["apps"]["echo"]["info"]
+        i = t.nodes()[NODES[0]]["apps"]["echo"]["info"]
         return i["accepted"] >= 20 and "50" in i["timings_ms"] and "99.95" in i["timings_ms"]
-    wait_for(served, 3 * INFO_MS / 1000.0)
-    t.log("node 1 after 20 requests: %s" % json.dumps(nodes()[NODES[0]]["apps"]["echo"]["info"]))
+    t.wait_for("node 1's info showing the requests", served, 3 * INFO_MS / 1000.0)
+    t.log("node 1 after 20 requests: %s" % json.dumps(t.nodes()[NODES[0]]["apps"]["echo"]["info"]))
     dead = ns[DEAD]
     assert dead["state"] == "down", dead
     assert "connection refused" in dead["last_error"], dead
@@ -160,13 +144,13 @@ def test():
 
     # SIGKILL node 2: down within down_after x interval + timeout.
     bound = (DOWN_AFTER * RESOLVE_MS + TIMEOUT_MS) / 1000.0
-    os.kill(node_pid(2), 9)
-    el = wait_for(lambda: nodes()[NODES[1]]["state"] == "down", bound)
-    t.log("killed node marked down in %.2f s (bound %.1f s): %s" % (el, bound, nodes()[NODES[1]]["last_error"]))
+    os.kill(t.node_pid(2), 9)
+    el = t.wait_for("node 2 down", lambda: t.nodes()[NODES[1]]["state"] == "down", bound)
+    t.log("killed node marked down in %.2f s (bound %.1f s): %s" % (el, bound, t.nodes()[NODES[1]]["last_error"]))
     assert el <= bound
     apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
     assert sorted(apps["echo"]["nodes"]) == [NODES[0], NODES[2]], apps["echo"]
-    assert nodes()[NODES[0]]["state"] == "up" and nodes()[NODES[2]]["state"] == "up"
+    assert t.nodes()[NODES[0]]["state"] == "up" and t.nodes()[NODES[2]]["state"] == "up"
     # The view that says node 2 is down reaches every worker.
     g1 = view_reaches_workers()
     assert g1 > g0, (g0, g1)
@@ -174,7 +158,7 @@ def test():
 
     # Restart it: up again within two intervals, with its new endpoint.
     t.lab("nodes", "3")
-    el = wait_for(all_up_with_info, 2 * RESOLVE_MS / 1000.0)
+    el = t.wait_for("3 nodes up with info", all_up_with_info, 2 * RESOLVE_MS / 1000.0)
     t.log("restarted node up in %.2f s" % el)
     apps = {a["app"]: a for a in t.ctl("show", "apps")[1]["apps"]}
     assert sorted(apps["echo"]["nodes"]) == NODES, apps["echo"]
@@ -187,9 +171,9 @@ def test():
         assert "198.18.0.11:10053" in r.stdout, r.stdout
 
     # nodes-stop, then down leaves no node behind.
-    pids = [node_pid(k) for k in (1, 2, 3)]
+    pids = [t.node_pid(k) for k in (1, 2, 3)]
     t.lab("nodes-stop", "1")
-    wait_for(lambda: nodes()[NODES[0]]["state"] == "down", bound)
+    t.wait_for("node 1 down", lambda: t.nodes()[NODES[0]]["state"] == "down", bound)
     t.lab("down")
     for p in pids:
         assert not os.path.exists("/proc/%d" % p) or open("/proc/%d/stat" % p).read().split()[2] == "Z", p
